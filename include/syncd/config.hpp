@@ -1,0 +1,85 @@
+// The configuration file: parsing and validation (pure), then the few checks that need the
+// filesystem or the environment. See docs/configuration.md for the reference.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace syncd {
+
+enum class log_format { text, json };
+enum class log_level { debug, info, warn, error };
+enum class marker_location { s3, local, both };
+
+struct config {
+    std::string source;               // file name, for messages
+    std::map<std::string, unsigned> lines; // key -> line it was set on (first line for repeatable)
+
+    std::string aws_access_key;
+    std::string aws_secret_key;
+    std::string aws_session_token;
+    std::filesystem::path local_dir;
+    std::string bucket_name;
+    std::string prefix;               // normalised: no leading '/', ends in '/' unless empty
+    std::chrono::nanoseconds sync_interval{0};
+    std::string sync_marker_file = "syncd.txt";
+    std::string region;               // resolved: file, else AWS_REGION, else us-east-1
+    std::string endpoint;             // "" = AWS; else "http(s)://host[:port]" (no trailing '/')
+    std::optional<bool> path_style;   // nullopt = auto
+    std::string ca_bundle;            // "" = system store
+    unsigned concurrency = 64;
+    std::chrono::nanoseconds settle_time{0};
+    bool overwrite_changed = false;
+    marker_location markers = marker_location::s3;
+    std::vector<std::string> exclude;
+    bool follow_symlinks = false;
+    std::uint64_t multipart_threshold = 64ull << 20;
+    std::uint64_t part_size = 16ull << 20;
+    std::string storage_class;
+    std::string sse;
+    std::string sse_kms_key_id;
+    std::optional<log_format> log_fmt;
+    std::optional<log_level> log_lvl;
+    std::string metrics_listen;       // "" = off; else host:port
+};
+
+struct config_diagnostic {
+    std::string file;
+    unsigned line = 0;                // 0 when not tied to a line
+    std::string key;                  // may be empty
+    std::string message;
+    std::string to_string() const;    // "FILE:LINE: key 'KEY': MESSAGE"
+};
+
+struct config_outcome {
+    std::optional<config> cfg;        // set only when errors is empty
+    std::vector<config_diagnostic> errors;
+    std::vector<std::string> warnings;
+};
+
+using env_lookup = std::function<std::optional<std::string>(std::string_view name)>;
+
+// Pure: parses and validates text (no filesystem access). env supplies AWS_REGION,
+// AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, AWS_CA_BUNDLE and the credential variables
+// AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN (used only when the file has no
+// credentials). Missing credentials are not an error here (other sources may exist later).
+config_outcome parse_config(std::string_view text, std::string_view filename, const env_lookup& env);
+
+// Reads the file and parses it, then checks what needs the filesystem: local_dir exists and is a
+// directory, ca_bundle is readable; warns when the file holds a secret and is group/other-readable.
+config_outcome load_config(const std::filesystem::path& file, const env_lookup& env);
+
+// The effective settings, one "key = value" per line, secrets redacted, for --check-config.
+std::string describe(const config& cfg);
+
+// The environment of this process.
+env_lookup process_env();
+
+} // namespace syncd

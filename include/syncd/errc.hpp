@@ -1,0 +1,72 @@
+// Error codes and the error value carried by every expected failure.
+#pragma once
+
+#include <boost/system/error_code.hpp>
+#include <boost/system/result.hpp>
+
+#include <string>
+#include <type_traits>
+
+namespace syncd {
+
+enum class errc {
+    ok = 0,
+    // local side
+    config_invalid,
+    file_unreadable,
+    file_changed,       // size or mtime changed while the file was read
+    invalid_name,       // not UTF-8 or key longer than 1024 bytes
+    // transport
+    resolve_failed,
+    connect_failed,
+    tls_failed,
+    tls_verify_failed,  // certificate not trusted / host name mismatch
+    timeout,
+    connection_closed,
+    http_protocol,
+    // S3 answers
+    access_denied,
+    invalid_access_key,
+    signature_mismatch,
+    no_such_bucket,
+    no_such_key,
+    bad_digest,         // the server rejected our Content-MD5
+    slow_down,          // throttling of any kind
+    request_timeout,
+    clock_skew,
+    server_error,       // 5xx without a more specific code
+    s3_other,           // any other S3 error code
+    integrity_mismatch, // the server's ETag does not match what we sent
+    cancelled,
+};
+
+const boost::system::error_category& syncd_category() noexcept;
+boost::system::error_code make_error_code(errc e) noexcept;
+
+// Everything a user needs to read about one failure.
+struct error {
+    boost::system::error_code code;
+    std::string message;     // what failed, in words ("PUT run1/a.txt")
+    std::string s3_code;     // "NoSuchBucket", empty when not from S3
+    std::string s3_message;  // the server's <Message>, may be empty
+    std::string request_id;  // x-amz-request-id / <RequestId>
+    unsigned http_status = 0;
+
+    // "PUT run1/a.txt: NoSuchBucket (HTTP 404): The bucket does not exist [request id X]"
+    std::string to_string() const;
+};
+
+error make_error(errc e, std::string message);
+
+template <class T>
+using result = boost::system::result<T, error>;
+
+// Lets result<T, error>::value() throw; reaching it is a bug (we check results first).
+[[noreturn]] void throw_exception_from_error(const error& e, const boost::source_location& loc);
+
+} // namespace syncd
+
+namespace boost::system {
+template <>
+struct is_error_code_enum<syncd::errc> : std::true_type {};
+} // namespace boost::system
