@@ -1,1 +1,261 @@
-// placeholder
+#include "syncd/http_client.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include <algorithm>
+#include <deque>
+#include <optional>
+
+namespace syncd::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+using boost::system::error_code;
+
+namespace {
+
+bool iequals(std::string_view a, std::string_view b)
+{
+    return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
+        return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+    });
+}
+
+bool is_ip_literal(const std::string& host)
+{
+    error_code ec;
+    asio::ip::make_address(host, ec);
+    return !ec;
+}
+
+// One keep-alive connection, plain or TLS.
+struct connection {
+    std::optional<beast::tcp_stream> plain;
+    std::optional<beast::ssl_stream<beast::tcp_stream>> tls;
+    beast::flat_buffer buffer;
+
+    beast::tcp_stream& tcp() { return plain ? *plain : beast::get_lowest_layer(*tls); }
+};
+
+// The body is not copied: it points into the caller's buffer, which outlives send().
+using beast_request = bhttp::request<bhttp::span_body<const char>>;
+
+} // namespace
+
+struct client::impl {
+    asio::any_io_executor ex;
+    s3::endpoint ep;
+    client_options opt;
+    asio::ssl::context tls_ctx{asio::ssl::context::tls_client};
+    std::optional<tcp::resolver::results_type> resolved;
+    std::deque<std::unique_ptr<connection>> idle;
+    std::size_t opened = 0;
+
+    error make(errc code, std::string what, const error_code& ec = {}) const
+    {
+        auto e = make_error(code, what + " " + ep.describe() + (ec ? ": " + ec.message() : ""));
+        return e;
+    }
+
+    asio::awaitable<result<std::unique_ptr<connection>>> connect();
+    asio::awaitable<result<response>> exchange(connection& c, beast_request& req, bool& sent_any);
+    template <class Stream>
+    asio::awaitable<error_code> write_read(Stream& s, connection& c, beast_request& req,
+                                           bhttp::response_parser<bhttp::string_body>& parser,
+                                           bool& sent_any);
+};
+
+asio::awaitable<result<std::unique_ptr<connection>>> client::impl::connect()
+{
+    error_code ec;
+    if (!resolved) {
+        tcp::resolver resolver(ex);
+        asio::steady_timer guard(ex, opt.connect_timeout);
+        guard.async_wait([&resolver](error_code e) {
+            if (!e)
+                resolver.cancel();
+        });
+        auto results = co_await resolver.async_resolve(ep.host, std::to_string(ep.port),
+                                                       asio::redirect_error(asio::use_awaitable, ec));
+        guard.cancel();
+        if (ec)
+            co_return make(errc::resolve_failed, "cannot resolve", ec);
+        resolved = std::move(results);
+    }
+
+    auto c = std::make_unique<connection>();
+    if (ep.tls)
+        c->tls.emplace(ex, tls_ctx);
+    else
+        c->plain.emplace(ex);
+
+    c->tcp().expires_after(opt.connect_timeout);
+    co_await c->tcp().async_connect(*resolved, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+        resolved.reset(); // addresses may have changed; resolve again next time
+        co_return make(errc::connect_failed, "cannot connect to",
+                       ec == beast::error::timeout ? error_code(asio::error::timed_out) : ec);
+    }
+    c->tcp().socket().set_option(tcp::no_delay(true), ec);
+
+    if (c->tls) {
+        auto* ssl = c->tls->native_handle();
+        if (!is_ip_literal(ep.host))
+            SSL_set_tlsext_host_name(ssl, ep.host.c_str()); // SNI
+        c->tls->set_verify_mode(asio::ssl::verify_peer);
+        c->tls->set_verify_callback(asio::ssl::host_name_verification(ep.host));
+        c->tcp().expires_after(opt.handshake_timeout);
+        co_await c->tls->async_handshake(asio::ssl::stream_base::client,
+                                         asio::redirect_error(asio::use_awaitable, ec));
+        if (ec) {
+            const long verify = SSL_get_verify_result(ssl);
+            if (verify != X509_V_OK) {
+                auto e = make(errc::tls_verify_failed, "TLS certificate verification failed for");
+                e.message += std::string(": ") + X509_verify_cert_error_string(verify) +
+                             " (set ca_bundle to the PEM file of the CA that signed the server's "
+                             "certificate, or check the endpoint's host name)";
+                co_return e;
+            }
+            co_return make(errc::tls_failed, "TLS handshake failed with", ec);
+        }
+    }
+    ++opened;
+    co_return c;
+}
+
+template <class Stream>
+asio::awaitable<error_code> client::impl::write_read(
+    Stream& s, connection& c, beast_request& req,
+    bhttp::response_parser<bhttp::string_body>& parser, bool& sent_any)
+{
+    error_code ec;
+    const auto mib = static_cast<long>(req.body().size() >> 20);
+    c.tcp().expires_after(opt.write_timeout + std::chrono::seconds(mib));
+    co_await bhttp::async_write(s, req, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec)
+        co_return ec;
+    sent_any = true;
+    c.tcp().expires_after(opt.response_timeout);
+    co_await bhttp::async_read(s, c.buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+    co_return ec;
+}
+
+asio::awaitable<result<response>> client::impl::exchange(connection& c, beast_request& req,
+                                                         bool& sent_any)
+{
+    bhttp::response_parser<bhttp::string_body> parser;
+    parser.body_limit(opt.body_limit);
+    if (req.method() == bhttp::verb::head)
+        parser.skip(true);
+    error_code ec = c.tls ? co_await write_read(*c.tls, c, req, parser, sent_any)
+                          : co_await write_read(*c.plain, c, req, parser, sent_any);
+    if (ec) {
+        if (ec == beast::error::timeout)
+            co_return make(errc::timeout, "no answer in time from");
+        if (ec == bhttp::error::end_of_stream || ec == asio::error::eof ||
+            ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
+            ec == asio::ssl::error::stream_truncated)
+            co_return make(errc::connection_closed, "connection closed by", ec);
+        co_return make(errc::http_protocol, "bad HTTP exchange with", ec);
+    }
+    auto msg = parser.release();
+    response r;
+    r.status = msg.result_int();
+    for (const auto& field : msg)
+        r.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+    r.body = std::move(msg.body());
+    r.keep_alive = msg.keep_alive();
+    co_return r;
+}
+
+client::client(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
+client::~client() = default;
+
+result<std::unique_ptr<client>> client::create(asio::any_io_executor ex, s3::endpoint ep,
+                                               client_options opt)
+{
+    auto p = std::make_unique<impl>();
+    p->ex = ex;
+    p->ep = std::move(ep);
+    p->opt = std::move(opt);
+    SSL_CTX_set_min_proto_version(p->tls_ctx.native_handle(), TLS1_2_VERSION);
+    error_code ec;
+    if (p->opt.ca_bundle.empty())
+        p->tls_ctx.set_default_verify_paths(ec);
+    else
+        p->tls_ctx.load_verify_file(p->opt.ca_bundle, ec);
+    if (ec)
+        return make_error(errc::tls_failed, "cannot load CA certificates from " +
+                                                (p->opt.ca_bundle.empty() ? std::string("the system store")
+                                                                          : p->opt.ca_bundle) +
+                                                ": " + ec.message());
+    return std::unique_ptr<client>(new client(std::move(p)));
+}
+
+const s3::endpoint& client::endpoint() const { return impl_->ep; }
+std::size_t client::connections_opened() const { return impl_->opened; }
+
+asio::awaitable<result<response>> client::send(const request& r)
+{
+    auto& d = *impl_;
+    beast_request req;
+    req.method(bhttp::string_to_verb(r.method));
+    req.target(r.target);
+    req.version(11);
+    req.set(bhttp::field::host, d.ep.host_header());
+    req.keep_alive(true);
+    for (const auto& [name, value] : r.headers)
+        req.insert(name, value);
+    req.body() = {r.body.data(), r.body.size()};
+    req.prepare_payload();
+
+    // A pooled connection may have been closed by the server while idle; if it fails before the
+    // request was fully sent, try once more on a fresh connection.
+    for (;;) {
+        std::unique_ptr<connection> c;
+        bool reused = false;
+        if (!d.idle.empty()) {
+            c = std::move(d.idle.back());
+            d.idle.pop_back();
+            reused = true;
+        } else {
+            auto fresh = co_await d.connect();
+            if (!fresh)
+                co_return fresh.error();
+            c = std::move(*fresh);
+        }
+        bool sent = false;
+        auto res = co_await d.exchange(*c, req, sent);
+        if (!res) {
+            if (reused && res.error().code == make_error_code(errc::connection_closed))
+                continue;
+            co_return res.error();
+        }
+        if (res->keep_alive)
+            d.idle.push_back(std::move(c));
+        co_return std::move(*res);
+    }
+}
+
+std::string response::header(std::string_view name) const
+{
+    for (const auto& [n, v] : headers)
+        if (iequals(n, name))
+            return v;
+    return {};
+}
+
+} // namespace syncd::http

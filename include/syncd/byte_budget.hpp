@@ -1,0 +1,60 @@
+// A shared allowance of bytes held in memory by transfers. A transfer larger than the whole
+// budget may still run, alone. Waiters are served in arrival order.
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <cstdint>
+#include <deque>
+
+namespace syncd {
+
+class byte_budget {
+public:
+    explicit byte_budget(std::uint64_t limit) : limit_(limit) {}
+
+    boost::asio::awaitable<void> acquire(std::uint64_t n)
+    {
+        if (waiters_.empty() && fits(n)) {
+            used_ += n;
+            co_return;
+        }
+        boost::asio::steady_timer wake(co_await boost::asio::this_coro::executor,
+                                       boost::asio::steady_timer::time_point::max());
+        waiters_.push_back({n, &wake});
+        boost::system::error_code ec;
+        co_await wake.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
+        // release() accounted for us before waking us.
+    }
+
+    void release(std::uint64_t n)
+    {
+        used_ -= n;
+        while (!waiters_.empty() && fits(waiters_.front().bytes)) {
+            used_ += waiters_.front().bytes;
+            waiters_.front().wake->cancel();
+            waiters_.pop_front();
+        }
+    }
+
+    std::uint64_t used() const { return used_; }
+    std::uint64_t limit() const { return limit_; }
+
+private:
+    bool fits(std::uint64_t n) const { return used_ == 0 || used_ + n <= limit_; }
+
+    struct waiter {
+        std::uint64_t bytes;
+        boost::asio::steady_timer* wake;
+    };
+    std::uint64_t limit_;
+    std::uint64_t used_ = 0;
+    std::deque<waiter> waiters_;
+};
+
+} // namespace syncd

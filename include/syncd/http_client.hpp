@@ -1,0 +1,66 @@
+// HTTP/1.1 over TCP or TLS to one endpoint, with a keep-alive connection pool. Beast stays inside
+// http_client.cpp; this header only needs Asio's awaitable.
+#pragma once
+
+#include "syncd/errc.hpp"
+#include "syncd/s3_url.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace syncd::http {
+
+using header_list = std::vector<std::pair<std::string, std::string>>;
+
+struct request {
+    std::string method;
+    std::string target;   // encoded path and query
+    header_list headers;  // Host and Content-Length are added by the client
+    std::string_view body; // not owned: must stay valid until send() completes
+};
+
+struct response {
+    unsigned status = 0;
+    header_list headers;
+    std::string body;
+    bool keep_alive = true;
+    std::string header(std::string_view name) const; // case-insensitive; "" when absent
+};
+
+struct client_options {
+    std::string ca_bundle;                              // "" = system trust store
+    std::chrono::milliseconds connect_timeout{10'000};  // resolve + TCP connect
+    std::chrono::milliseconds handshake_timeout{10'000};
+    std::chrono::milliseconds response_timeout{60'000}; // after the request is written
+    std::chrono::milliseconds write_timeout{30'000};    // plus 1 s per MiB of body
+    std::size_t body_limit = 64u << 20;                 // largest response body accepted
+};
+
+class client {
+public:
+    // Fails when the CA bundle cannot be loaded.
+    static result<std::unique_ptr<client>> create(boost::asio::any_io_executor ex,
+                                                  s3::endpoint ep, client_options opt);
+    ~client();
+
+    // Sends one request and reads the whole response. Any HTTP status is a success here; errors
+    // are transport failures (connect, TLS, timeout, closed connection, malformed response).
+    boost::asio::awaitable<result<response>> send(const request& req);
+
+    const s3::endpoint& endpoint() const;
+    std::size_t connections_opened() const; // for tests and metrics
+
+    struct impl;
+private:
+    explicit client(std::unique_ptr<impl> p);
+    std::unique_ptr<impl> impl_;
+};
+
+} // namespace syncd::http

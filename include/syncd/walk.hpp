@@ -1,0 +1,66 @@
+// Walking local_dir into an in-memory tree of directories and regular files.
+// The only I/O here is readdir/lstat; nothing is opened for reading.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace syncd {
+
+struct file_entry {
+    std::string name;          // bytes as on disk
+    std::uint64_t size = 0;
+    std::int64_t mtime_ns = 0; // nanoseconds since the epoch
+};
+
+enum class entry_issue {
+    symlink_skipped,  // notice: follow_symlinks is off
+    special_skipped,  // warning: FIFO, socket or device; never opened
+    symlink_loop,     // warning: following it would loop
+    dangling_symlink, // notice
+    excluded,         // debug: matched an exclude pattern
+    invalid_name,     // error: name is not UTF-8; blocks the directory's marker
+    unreadable,       // error: stat/readdir failed; blocks the directory's marker
+};
+
+struct entry_problem {
+    std::string name;   // the entry's name within its directory
+    entry_issue issue;
+    std::string detail; // errno text and the like
+};
+
+bool blocks_marker(entry_issue issue);
+
+struct dir_node {
+    std::string rel;                 // "" for the root, else "a/b" (no trailing '/')
+    int parent = -1;                 // index into tree::dirs, -1 for the root
+    std::vector<file_entry> files;   // sorted by name
+    std::vector<int> subdirs;        // indices into tree::dirs, sorted by name
+    std::vector<entry_problem> problems;
+    std::string name() const;        // last component of rel
+};
+
+struct tree {
+    std::vector<dir_node> dirs;      // dirs[0] is the root; parents come before children
+    std::size_t file_count() const;
+    std::uint64_t byte_count() const;
+};
+
+struct walk_options {
+    std::string marker_name = "syncd.txt"; // hidden in every directory
+    std::vector<std::string> exclude;      // globs, see matches_exclude
+    bool follow_symlinks = false;
+};
+
+// Exclude patterns are fnmatch(3) globs matched against the relative path ('*' also matches '/')
+// and, for a pattern without '/', against the entry's own name. A matching directory is pruned.
+bool matches_exclude(const std::vector<std::string>& patterns, const std::string& rel_path,
+                     const std::string& name);
+
+// root must be a directory (checked by config loading). Never throws for filesystem errors:
+// they become entry_problems.
+tree walk(const std::filesystem::path& root, const walk_options& options);
+
+} // namespace syncd
