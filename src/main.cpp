@@ -2,6 +2,7 @@
 #include "syncd/config.hpp"
 #include "syncd/log.hpp"
 #include "syncd/s3_client.hpp"
+#include "syncd/state.hpp"
 #include "syncd/sync_cycle.hpp"
 #include "syncd_version.hpp"
 
@@ -128,7 +129,7 @@ asio::awaitable<int> schedule(s3::client& s3, const config& cfg, const options& 
     auto next = std::chrono::steady_clock::now();
     int status = 0;
     for (;;) {
-        const auto report = co_await run_cycle(s3, cfg, {o.dry_run});
+        const auto report = co_await run_cycle(s3, cfg, {o.dry_run, default_state_dir(process_env())});
         status = report.exit_status();
         if (!repeat || stopping)
             co_return stopping ? 0 : status;

@@ -202,9 +202,7 @@ asio::awaitable<result<put_result>> client::put_object(std::string key, std::str
     if (!res)
         co_return res.error();
     put_result out;
-    out.etag = res->header("etag");
-    if (out.etag.size() >= 2 && out.etag.front() == '"' && out.etag.back() == '"')
-        out.etag = out.etag.substr(1, out.etag.size() - 2);
+    out.etag = unquote_etag(res->header("etag"));
     // A plain PUT's ETag is the MD5 of the body, except with SSE-KMS/SSE-C. When it has that form
     // it must match what we sent.
     const auto expected = crypto::hex(opt.md5);
@@ -216,6 +214,19 @@ asio::awaitable<result<put_result>> client::put_object(std::string key, std::str
         co_return e;
     }
     co_return out;
+}
+
+asio::awaitable<result<client::object>> client::get_object(std::string key)
+{
+    operation op;
+    op.method = "GET";
+    op.key = key;
+    op.what = "reading s3://" + impl_->s.addr.bucket + "/" + key;
+    ++impl_->counts.get;
+    auto res = co_await impl_->execute(op);
+    if (!res)
+        co_return res.error();
+    co_return object{std::move(res->body), unquote_etag(res->header("etag"))};
 }
 
 std::string format_mtime(std::int64_t mtime_ns)

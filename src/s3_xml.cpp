@@ -19,15 +19,14 @@ std::string text(const pugi::xml_node& node, const char* child)
     return node.child(child).text().as_string();
 }
 
-std::string unquote(std::string s)
+} // namespace
+
+std::string unquote_etag(std::string s)
 {
     if (s.size() >= 2 && s.front() == '"' && s.back() == '"')
         return s.substr(1, s.size() - 2);
-    // Some servers send the quotes as entities that pugixml already decoded; nothing else to do.
     return s;
 }
-
-} // namespace
 
 result<list_page> parse_list_objects_v2(std::string_view xml)
 {
@@ -56,7 +55,7 @@ result<list_page> parse_list_objects_v2(std::string_view xml)
         auto [end, ec] = std::from_chars(size.data(), size.data() + size.size(), obj.size);
         if (ec != std::errc() || end != size.data() + size.size())
             return make_error(errc::http_protocol, "ListObjectsV2: bad <Size> for " + obj.key);
-        obj.etag = unquote(text(c, "ETag"));
+        obj.etag = unquote_etag(text(c, "ETag"));
         page.objects.push_back(std::move(obj));
     }
     for (auto p : root.children("CommonPrefixes")) {

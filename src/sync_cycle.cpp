@@ -2,8 +2,12 @@
 
 #include "syncd/byte_budget.hpp"
 #include "syncd/diff.hpp"
+#include "syncd/local_fs.hpp"
 #include "syncd/log.hpp"
+#include "syncd/markers.hpp"
+#include "syncd/state.hpp"
 #include "syncd/walk.hpp"
+#include "syncd_version.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/redirect_error.hpp>
@@ -11,12 +15,9 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include <cerrno>
-#include <cstring>
+#include <ctime>
+#include <deque>
 #include <exception>
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 namespace syncd {
 
@@ -26,7 +27,7 @@ int cycle_report::exit_status() const
 {
     if (fatal)
         return 3;
-    if (pending || conflicts || failed)
+    if (pending || conflicts || failed || !root_marked)
         return 1;
     return 0;
 }
@@ -34,6 +35,7 @@ int cycle_report::exit_status() const
 namespace {
 
 constexpr std::uint64_t memory_budget = 256ull << 20;
+constexpr std::size_t unmarked_listed = 10;
 
 std::int64_t now_ns()
 {
@@ -42,70 +44,14 @@ std::int64_t now_ns()
         .count();
 }
 
-std::int64_t mtime_ns(const struct stat& st)
+std::string utc_now()
 {
-    return static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
-}
-
-bool same(const struct stat& st, const file_entry& f)
-{
-    return static_cast<std::uint64_t>(st.st_size) == f.size && mtime_ns(st) == f.mtime_ns;
-}
-
-enum class read_outcome { ok, changed, vanished, unreadable };
-
-struct file_contents {
-    read_outcome outcome = read_outcome::ok;
-    std::string data;
-    std::string detail;
-};
-
-// Reads the whole file, refusing anything that is not the regular file the walk saw, and
-// anything whose size or mtime moves while we read it (nothing torn is ever stored).
-file_contents read_stable(const std::filesystem::path& path, const file_entry& f, bool follow)
-{
-    file_contents out;
-    const int flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | (follow ? 0 : O_NOFOLLOW);
-    const int fd = ::open(path.c_str(), flags);
-    if (fd < 0) {
-        out.outcome = errno == ENOENT ? read_outcome::vanished
-                      : errno == ELOOP ? read_outcome::changed
-                                       : read_outcome::unreadable;
-        out.detail = std::strerror(errno);
-        return out;
-    }
-    struct stat before{};
-    if (::fstat(fd, &before) != 0 || !S_ISREG(before.st_mode) || !same(before, f)) {
-        ::close(fd);
-        out.outcome = read_outcome::changed;
-        out.detail = "changed since it was scanned";
-        return out;
-    }
-    out.data.resize(f.size);
-    std::size_t done = 0;
-    while (done < f.size) {
-        const auto n = ::pread(fd, out.data.data() + done, f.size - done, static_cast<off_t>(done));
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            out.outcome = read_outcome::unreadable;
-            out.detail = std::strerror(errno);
-            ::close(fd);
-            return out;
-        }
-        if (n == 0)
-            break;
-        done += static_cast<std::size_t>(n);
-    }
-    struct stat after{};
-    const bool stable = ::fstat(fd, &after) == 0 && done == f.size && same(after, f);
-    ::close(fd);
-    if (!stable) {
-        out.outcome = read_outcome::changed;
-        out.detail = "changed while it was read";
-        out.data.clear();
-    }
-    return out;
+    const std::time_t t = std::time(nullptr);
+    std::tm tm{};
+    ::gmtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
 }
 
 std::string describe_issue(entry_issue issue)
@@ -116,15 +62,40 @@ std::string describe_issue(entry_issue issue)
     case entry_issue::symlink_loop: return "symlink loop; skipped";
     case entry_issue::dangling_symlink: return "symlink to nothing; skipped";
     case entry_issue::excluded: return "excluded";
-    case entry_issue::invalid_name: return "name cannot form an S3 key; not uploaded, directory stays unmarked (rename it)";
-    case entry_issue::unreadable: return "cannot be read; directory stays unmarked";
+    case entry_issue::invalid_name: return "name is not valid UTF-8, so it cannot be an S3 key; not uploaded (rename it)";
+    case entry_issue::unreadable: return "cannot be read";
     }
     return "";
 }
 
+std::string hint(const error& e)
+{
+    if (e.code.category() != syncd_category())
+        return "";
+    switch (static_cast<errc>(e.code.value())) {
+    case errc::no_such_bucket: return " — create the bucket or fix bucket_name";
+    case errc::signature_mismatch: return " — check aws_secret_key (and region)";
+    case errc::invalid_access_key: return " — check aws_access_key / the session token";
+    case errc::access_denied: return " — the credentials lack permission for this bucket/prefix";
+    case errc::connect_failed:
+    case errc::resolve_failed: return " — check endpoint and that the service is reachable";
+    default: return "";
+    }
+}
+
+struct work_item {
+    int dir = -1;                     // a directory that is ready for its marker decision
+    const file_plan* upload = nullptr; // or a file to upload
+};
+
 class cycle {
 public:
-    cycle(s3::client& s3, const config& cfg, cycle_options opt) : s3_(s3), cfg_(cfg), opt_(opt) {}
+    cycle(s3::client& s3, const config& cfg, cycle_options opt)
+        : s3_(s3), cfg_(cfg), opt_(std::move(opt)),
+          want_s3_(cfg.markers != marker_location::local),
+          want_local_(cfg.markers != marker_location::s3)
+    {
+    }
 
     asio::awaitable<cycle_report> run()
     {
@@ -134,6 +105,8 @@ public:
                   {{"local_dir", cfg_.local_dir.string()}, {"bucket", cfg_.bucket_name}, {"prefix", cfg_.prefix}});
 
         tree_ = walk(cfg_.local_dir, {cfg_.sync_marker_file, cfg_.exclude, cfg_.follow_symlinks});
+        summaries_ = summarize(tree_);
+        reasons_.assign(tree_.dirs.size(), {});
         report_.files_seen = tree_.file_count();
         report_walk_problems();
 
@@ -141,28 +114,29 @@ public:
         if (!listing) {
             fail_cycle(listing.error());
         } else {
-            remote_index remote;
-            remote.reserve(listing->size());
+            remote_.reserve(listing->size());
             for (auto& o : *listing)
-                remote.emplace(std::move(o.key), remote_object{o.size, std::move(o.etag)});
-            diff_options d{cfg_.prefix, cfg_.overwrite_changed, cfg_.settle_time, now_ns()};
-            auto plan = diff(tree_, remote, d);
-            std::vector<const file_plan*> uploads;
-            classify(plan, uploads);
-            if (opt_.dry_run)
-                show_dry_run(uploads);
-            else
-                co_await upload_all(uploads);
+                remote_.emplace(std::move(o.key), remote_object{o.size, std::move(o.etag)});
+            listing->clear();
+            cache_file_ = marker_cache_path(opt_.state_dir, cfg_);
+            cache_ = load_marker_cache(cache_file_);
+            co_await process(diff(tree_, remote_, {cfg_.prefix, cfg_.overwrite_changed, cfg_.settle_time, now_ns()}));
+            if (!opt_.dry_run)
+                save_cache();
         }
+        finish_report();
         report_.elapsed = std::chrono::steady_clock::now() - start;
         log_summary();
         co_return report_;
     }
 
 private:
+    // ---- classification -------------------------------------------------------------------
+
     void report_walk_problems()
     {
-        for (const auto& dir : tree_.dirs) {
+        for (std::size_t d = 0; d < tree_.dirs.size(); ++d) {
+            const auto& dir = tree_.dirs[d];
             for (const auto& p : dir.problems) {
                 const auto rel = dir.rel.empty() ? p.name : dir.rel + "/" + p.name;
                 auto msg = log::quote(rel) + ": " + describe_issue(p.issue) +
@@ -186,7 +160,8 @@ private:
                 case entry_issue::invalid_name:
                 case entry_issue::unreadable:
                     ++report_.failed;
-                    log::error("error", msg, f);
+                    note(static_cast<int>(d), log::quote(rel) + ": " + describe_issue(p.issue));
+                    log::error("error", msg + "; its directory stays unmarked", f);
                     break;
                 }
             }
@@ -204,90 +179,96 @@ private:
         }
     }
 
-    static std::string hint(const error& e)
+    // The first reason a directory stays unmarked.
+    void note(int dir, std::string reason)
     {
-        switch (static_cast<errc>(e.code.value())) {
-        case errc::no_such_bucket: return " — create the bucket or fix bucket_name";
-        case errc::signature_mismatch: return " — check aws_secret_key (and region)";
-        case errc::invalid_access_key: return " — check aws_access_key / the session token";
-        case errc::access_denied: return " — the credentials lack permission for this bucket/prefix";
-        case errc::connect_failed:
-        case errc::resolve_failed: return " — check endpoint and that the service is reachable";
-        default: return "";
-        }
+        if (reasons_[dir].empty())
+            reasons_[dir] = std::move(reason);
     }
 
-    void classify(const std::vector<file_plan>& plan, std::vector<const file_plan*>& uploads)
+    asio::awaitable<void> process(const std::vector<file_plan>& plan)
     {
-        for (const auto& p : plan) {
-            const auto& f = file(p);
-            switch (p.action) {
-            case file_action::verified:
-                ++report_.verified;
-                break;
-            case file_action::settling:
-                ++report_.pending;
-                log::debug("pending", log::quote(p.key) + ": modified less than settle_time ago; waiting",
-                           {{"key", p.key}});
-                break;
-            case file_action::conflict:
-                ++report_.conflicts;
-                log::warn("conflict",
-                          log::quote(p.key) + ": S3 object has " + std::to_string(p.remote_size) +
-                              " bytes, local file has " + std::to_string(f.size) +
-                              "; not overwritten (set overwrite_changed = true to re-upload)",
-                          {{"key", p.key}, {"remote_size", p.remote_size}, {"local_size", f.size}});
-                break;
-            case file_action::invalid_key:
-                ++report_.failed;
-                log::error("error", log::quote(p.key) + ": key longer than 1024 bytes; not uploaded",
-                           {{"key", p.key}});
-                break;
-            case file_action::upload:
-            case file_action::overwrite:
-                uploads.push_back(&p);
-                break;
-            }
+        const auto now = now_ns();
+        std::vector<bool> settled(tree_.dirs.size());
+        for (std::size_t d = 0; d < tree_.dirs.size(); ++d) {
+            settled[d] = now - tree_.dirs[d].mtime_ns >= cfg_.settle_time.count();
+            if (!settled[d] && tree_.dirs[d].files.empty() && tree_.dirs[d].subdirs.empty())
+                note(static_cast<int>(d), "empty directory modified less than settle_time ago");
         }
+        tracker_.emplace(tree_, std::move(settled));
+
+        for (int d : tracker_->initially_ready())
+            queue_.push_back({d, nullptr});
+        std::deque<work_item> uploads;
+        for (const auto& p : plan) {
+            if (p.action == file_action::upload || p.action == file_action::overwrite) {
+                uploads.push_back({-1, &p});
+                continue;
+            }
+            const bool ok = classify(p);
+            if (int ready = tracker_->file_done(p.dir, ok); ready >= 0)
+                queue_.push_back({ready, nullptr});
+        }
+        // Marker decisions first (they are cheap), then the uploads in walk order, so that a run
+        // folder's files go up together and it is marked as early as possible.
+        for (auto& u : uploads)
+            queue_.push_back(u);
+        co_await run_workers();
+    }
+
+    // Files that need no upload: returns whether the file counts as verified.
+    bool classify(const file_plan& p)
+    {
+        const auto& f = file(p);
+        switch (p.action) {
+        case file_action::verified:
+            ++report_.verified;
+            return true;
+        case file_action::settling:
+            ++report_.pending;
+            note(p.dir, log::quote(p.key) + " modified less than settle_time ago");
+            log::debug("pending", log::quote(p.key) + ": modified less than settle_time ago; waiting",
+                       {{"key", p.key}});
+            return false;
+        case file_action::conflict:
+            ++report_.conflicts;
+            note(p.dir, log::quote(p.key) + " conflicts with a different-size object");
+            log::warn("conflict",
+                      log::quote(p.key) + ": S3 object has " + std::to_string(p.remote_size) +
+                          " bytes, local file has " + std::to_string(f.size) +
+                          "; not overwritten (set overwrite_changed = true to re-upload)",
+                      {{"key", p.key}, {"remote_size", p.remote_size}, {"local_size", f.size}});
+            return false;
+        case file_action::invalid_key:
+            ++report_.failed;
+            note(p.dir, log::quote(p.key) + " is longer than 1024 bytes");
+            log::error("error", log::quote(p.key) + ": key longer than 1024 bytes; not uploaded",
+                       {{"key", p.key}});
+            return false;
+        case file_action::upload:
+        case file_action::overwrite:
+            break;
+        }
+        return false;
     }
 
     const file_entry& file(const file_plan& p) const { return tree_.dirs[p.dir].files[p.file]; }
 
-    std::filesystem::path local_path(const file_plan& p) const
+    std::filesystem::path local_dir_of(int dir) const
     {
-        const auto& dir = tree_.dirs[p.dir];
-        auto path = dir.rel.empty() ? cfg_.local_dir : cfg_.local_dir / dir.rel;
-        return path / file(p).name;
+        const auto& rel = tree_.dirs[dir].rel;
+        return rel.empty() ? cfg_.local_dir : cfg_.local_dir / rel;
     }
 
-    void show_dry_run(const std::vector<const file_plan*>& uploads)
-    {
-        for (const auto* p : uploads) {
-            std::printf("would upload %s (%s)\n", log::quote(p->key).c_str(),
-                        log::human_bytes(file(*p).size).c_str());
-        }
-        report_.pending += uploads.size();
-    }
+    // ---- workers --------------------------------------------------------------------------
 
-    asio::awaitable<void> upload_all(const std::vector<const file_plan*>& uploads)
+    asio::awaitable<void> run_workers()
     {
         auto ex = co_await asio::this_coro::executor;
-        std::size_t next = 0;
-        byte_budget budget(memory_budget);
-        const std::size_t workers = std::min<std::size_t>(cfg_.concurrency, uploads.size());
+        const std::size_t workers = std::max<std::size_t>(1, std::min<std::size_t>(cfg_.concurrency, queue_.size()));
         std::size_t running = workers;
         std::exception_ptr failure;
         asio::steady_timer done(ex, asio::steady_timer::time_point::max());
-
-        auto worker = [&]() -> asio::awaitable<void> {
-            while (next < uploads.size() && !report_.fatal) {
-                const auto* p = uploads[next++];
-                const auto size = file(*p).size;
-                co_await budget.acquire(size);
-                co_await upload_one(*p);
-                budget.release(size);
-            }
-        };
         for (std::size_t i = 0; i < workers; ++i) {
             asio::co_spawn(ex, worker(), [&](std::exception_ptr e) {
                 if (e && !failure)
@@ -296,18 +277,62 @@ private:
                     done.cancel();
             });
         }
-        if (running > 0) {
-            boost::system::error_code ec;
+        boost::system::error_code ec;
+        if (running > 0)
             co_await done.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-        }
         if (failure)
             std::rethrow_exception(failure);
     }
 
-    asio::awaitable<void> upload_one(const file_plan& p)
+    asio::awaitable<void> worker()
+    {
+        while (!queue_.empty() && !report_.fatal) {
+            const auto item = queue_.front();
+            queue_.pop_front();
+            int ready = item.dir;
+            if (item.upload) {
+                const auto& p = *item.upload;
+                bool ok = false;
+                if (opt_.dry_run) {
+                    std::printf("would upload %s (%s)\n", log::quote(p.key).c_str(),
+                                log::human_bytes(file(p).size).c_str());
+                    ++report_.pending;
+                    ok = true; // predict the markers that would follow
+                } else {
+                    const auto size = file(p).size;
+                    co_await budget_.acquire(size);
+                    ok = co_await upload_one(p);
+                    budget_.release(size);
+                }
+                ready = tracker_->file_done(p.dir, ok);
+            }
+            co_await decide_markers(ready);
+        }
+    }
+
+    // Marks dir if it is complete, then walks up while each parent becomes ready in turn.
+    asio::awaitable<void> decide_markers(int dir)
+    {
+        while (dir >= 0 && !report_.fatal) {
+            bool ok = tracker_->complete(dir);
+            if (ok)
+                ok = co_await ensure_marker(dir);
+            else if (reasons_[dir].empty())
+                note(dir, "a subdirectory is not complete");
+            if (!ok && tree_.dirs[dir].parent >= 0)
+                note(tree_.dirs[dir].parent, "subdirectory " + log::quote(tree_.dirs[dir].name()) + " is not complete");
+            if (ok)
+                marked_.push_back(dir);
+            dir = tracker_->dir_done(dir, ok);
+        }
+    }
+
+    // ---- uploads --------------------------------------------------------------------------
+
+    asio::awaitable<bool> upload_one(const file_plan& p)
     {
         const auto& f = file(p);
-        const auto path = local_path(p);
+        const auto path = local_dir_of(p.dir) / f.name;
         auto contents = read_stable(path, f, cfg_.follow_symlinks);
         switch (contents.outcome) {
         case read_outcome::ok:
@@ -315,29 +340,24 @@ private:
         case read_outcome::changed:
         case read_outcome::vanished:
             ++report_.pending;
+            note(p.dir, log::quote(p.key) + " " + contents.detail);
             log::info("pending", log::quote(p.key) + ": " + contents.detail + "; will retry next cycle",
                       {{"key", p.key}});
-            co_return;
+            co_return false;
         case read_outcome::unreadable:
             ++report_.failed;
+            note(p.dir, "cannot read " + log::quote(f.name));
             log::error("error", "cannot read " + log::quote(path.string()) + ": " + contents.detail +
                                     " — fix its permissions or exclude it",
                        {{"key", p.key}, {"path", path.string()}});
-            co_return;
+            co_return false;
         }
         const auto md5 = crypto::md5(contents.data);
         const auto started = std::chrono::steady_clock::now();
         auto res = co_await s3_.put_object(p.key, contents.data, {md5, f.mtime_ns});
         if (!res) {
-            if (retry::is_fatal(res.error().code)) {
-                if (!report_.fatal)
-                    fail_cycle(res.error());
-            } else {
-                ++report_.failed;
-                log::error("error", res.error().to_string(),
-                           {{"key", p.key}, {"code", res.error().s3_code}, {"request_id", res.error().request_id}});
-            }
-            co_return;
+            upload_failed(p.dir, p.key, res.error());
+            co_return false;
         }
         ++report_.uploaded;
         report_.bytes_uploaded += f.size;
@@ -348,16 +368,146 @@ private:
                       log::quote(p.key) + " (" + log::human_bytes(f.size) + ") in " + std::to_string(ms) + " ms",
                   {{"key", p.key}, {"bytes", f.size}, {"ms", static_cast<std::int64_t>(ms)},
                    {"etag", res->etag}, {"overwrite", p.action == file_action::overwrite}});
+        co_return true;
+    }
+
+    void upload_failed(int dir, const std::string& key, const error& e)
+    {
+        note(dir, "upload of " + log::quote(key) + " failed");
+        if (retry::is_fatal(e.code)) {
+            if (!report_.fatal)
+                fail_cycle(e);
+            return;
+        }
+        ++report_.failed;
+        log::error("error", e.to_string(), {{"key", key}, {"code", e.s3_code}, {"request_id", e.request_id}});
+    }
+
+    // ---- markers --------------------------------------------------------------------------
+
+    // Makes sure dir (complete) has a current marker where marker_location wants one.
+    asio::awaitable<bool> ensure_marker(int dir)
+    {
+        const auto& d = tree_.dirs[dir];
+        const auto& sum = summaries_[dir];
+        const auto key = marker_key(cfg_.prefix, d.rel, cfg_.sync_marker_file);
+        const bool s3_current = !want_s3_ || co_await s3_marker_current(key, sum.digest);
+        const bool local_current = !want_local_ || local_marker_current(dir, sum.digest);
+        if (s3_current && local_current)
+            co_return true;
+
+        if (opt_.dry_run) {
+            std::printf("would write marker %s (%llu files, %s in the subtree)\n", log::quote(key).c_str(),
+                        static_cast<unsigned long long>(sum.total_files), log::human_bytes(sum.total_bytes).c_str());
+            co_return true;
+        }
+        const auto json = marker_json({utc_now(), d.rel, sum, std::string("syncd ") + SYNCD_VERSION});
+        if (!s3_current) {
+            auto res = co_await s3_.put_object(key, json, {crypto::md5(json), now_ns()});
+            if (!res) {
+                upload_failed(dir, key, res.error());
+                co_return false;
+            }
+            fresh_cache_[key] = {res->etag, sum.digest};
+        }
+        if (!local_current) {
+            if (auto why = write_atomic(local_dir_of(dir), cfg_.sync_marker_file, json); !why.empty()) {
+                ++report_.failed;
+                note(dir, "local marker not written");
+                log::error("error", why, {{"directory", d.rel}});
+                co_return false;
+            }
+        }
+        ++report_.markers_written;
+        log::info("marker",
+                  "marked " + (d.rel.empty() ? std::string("the root directory") : log::quote(d.rel)) + " (" +
+                      std::to_string(sum.total_files) + " files, " + log::human_bytes(sum.total_bytes) +
+                      " in the subtree) " + sum.digest,
+                  {{"directory", d.rel}, {"key", key}, {"files", sum.files}, {"bytes", sum.bytes},
+                   {"total_files", sum.total_files}, {"total_bytes", sum.total_bytes}, {"digest", sum.digest}});
+        co_return true;
+    }
+
+    // Whether S3 already holds a marker for this digest: from the cache when the listing shows
+    // the object unchanged, else by reading the marker back once.
+    asio::awaitable<bool> s3_marker_current(const std::string& key, const std::string& digest)
+    {
+        auto obj = remote_.find(key);
+        if (obj == remote_.end())
+            co_return false;
+        if (auto c = cache_.find(key); c != cache_.end() && c->second.etag == obj->second.etag) {
+            fresh_cache_[key] = c->second;
+            co_return c->second.digest == digest;
+        }
+        auto got = co_await s3_.get_object(key);
+        if (!got) {
+            log::warn("marker_read", got.error().to_string() + "; the marker will be rewritten");
+            co_return false;
+        }
+        auto existing = marker_digest(got->body);
+        if (!existing)
+            co_return false;
+        fresh_cache_[key] = {got->etag.empty() ? obj->second.etag : got->etag, *existing};
+        co_return *existing == digest;
+    }
+
+    bool local_marker_current(int dir, const std::string& digest) const
+    {
+        auto text = read_small_file(local_dir_of(dir) / cfg_.sync_marker_file);
+        return text && marker_digest(*text) == digest;
+    }
+
+    void save_cache()
+    {
+        // Keep what is still true of markers not revisited this cycle.
+        for (const auto& [key, m] : cache_) {
+            auto obj = remote_.find(key);
+            if (obj != remote_.end() && obj->second.etag == m.etag)
+                fresh_cache_.try_emplace(key, m);
+        }
+        if (auto why = save_marker_cache(cache_file_, fresh_cache_); !why.empty())
+            log::warn("state", "marker cache not saved (" + why +
+                                   "); the next cycle reads markers back from S3 instead");
+    }
+
+    // ---- report ---------------------------------------------------------------------------
+
+    void finish_report()
+    {
+        if (!tracker_)
+            return;
+        std::vector<bool> marked(tree_.dirs.size());
+        for (int d : marked_)
+            marked[d] = true;
+        report_.dirs_marked = marked_.size();
+        report_.root_marked = marked[0];
+        std::vector<int> unmarked;
+        for (std::size_t d = 0; d < tree_.dirs.size(); ++d)
+            if (!marked[d])
+                unmarked.push_back(static_cast<int>(d));
+        report_.dirs_unmarked = unmarked.size();
+        for (std::size_t i = 0; i < unmarked.size() && i < unmarked_listed; ++i) {
+            const int d = unmarked[i];
+            const auto& rel = tree_.dirs[d].rel;
+            log::info("unmarked",
+                      "not marked: " + (rel.empty() ? std::string("(root)") : log::quote(rel)) + ": " +
+                          (reasons_[d].empty() ? std::string("not reached this cycle") : reasons_[d]),
+                      {{"directory", rel}, {"reason", reasons_[d]}});
+        }
+        if (unmarked.size() > unmarked_listed)
+            log::info("unmarked", "... and " + std::to_string(unmarked.size() - unmarked_listed) +
+                                      " more unmarked directories");
     }
 
     void log_summary()
     {
         const double secs = std::chrono::duration<double>(report_.elapsed).count();
         const double rate = secs > 0 ? static_cast<double>(report_.bytes_uploaded) / secs : 0;
-        char line[512];
+        char line[640];
         std::snprintf(line, sizeof line,
                       "cycle %s in %.2f s: %llu files seen, %llu uploaded (%s), %llu verified, %llu pending, "
-                      "%llu conflicts, %llu failed, %llu skipped; %s/s",
+                      "%llu conflicts, %llu failed, %llu skipped; %llu markers written, %llu directories "
+                      "marked, %llu unmarked; %s/s",
                       report_.fatal ? "stopped" : "finished", secs,
                       static_cast<unsigned long long>(report_.files_seen),
                       static_cast<unsigned long long>(report_.uploaded),
@@ -367,21 +517,38 @@ private:
                       static_cast<unsigned long long>(report_.conflicts),
                       static_cast<unsigned long long>(report_.failed),
                       static_cast<unsigned long long>(report_.skipped),
+                      static_cast<unsigned long long>(report_.markers_written),
+                      static_cast<unsigned long long>(report_.dirs_marked),
+                      static_cast<unsigned long long>(report_.dirs_unmarked),
                       log::human_bytes(static_cast<std::uint64_t>(rate)).c_str());
         const auto& c = s3_.counts();
         log::info("cycle_end", line,
                   {{"files_seen", report_.files_seen}, {"uploaded", report_.uploaded},
                    {"bytes_uploaded", report_.bytes_uploaded}, {"verified", report_.verified},
                    {"pending", report_.pending}, {"conflicts", report_.conflicts}, {"failed", report_.failed},
-                   {"skipped", report_.skipped}, {"duration_s", secs}, {"bytes_per_s", rate},
-                   {"list_requests", c.list}, {"put_requests", c.put}, {"retries", c.retries},
+                   {"skipped", report_.skipped}, {"markers_written", report_.markers_written},
+                   {"dirs_marked", report_.dirs_marked}, {"dirs_unmarked", report_.dirs_unmarked},
+                   {"duration_s", secs}, {"bytes_per_s", rate}, {"list_requests", c.list},
+                   {"put_requests", c.put}, {"get_requests", c.get}, {"retries", c.retries},
                    {"exit_status", static_cast<std::int64_t>(report_.exit_status())}});
     }
 
     s3::client& s3_;
     const config& cfg_;
     cycle_options opt_;
+    const bool want_s3_;
+    const bool want_local_;
     tree tree_;
+    std::vector<dir_summary> summaries_;
+    std::vector<std::string> reasons_;
+    std::optional<marker_tracker> tracker_;
+    remote_index remote_;
+    std::filesystem::path cache_file_;
+    marker_cache cache_;
+    marker_cache fresh_cache_;
+    std::deque<work_item> queue_;
+    std::vector<int> marked_;
+    byte_budget budget_{memory_budget};
     cycle_report report_;
 };
 
@@ -389,7 +556,7 @@ private:
 
 asio::awaitable<cycle_report> run_cycle(s3::client& s3, const config& cfg, cycle_options opt)
 {
-    cycle c(s3, cfg, opt);
+    cycle c(s3, cfg, std::move(opt));
     co_return co_await c.run();
 }
 

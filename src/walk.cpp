@@ -1,5 +1,6 @@
 #include "syncd/walk.hpp"
 
+#include "syncd/local_fs.hpp"
 #include "syncd/uri.hpp"
 
 #include <algorithm>
@@ -15,11 +16,6 @@
 
 namespace syncd {
 namespace {
-
-std::int64_t mtime_ns(const struct stat& st)
-{
-    return static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
-}
 
 std::string join(const std::string& rel, const std::string& name)
 {
@@ -38,8 +34,10 @@ public:
         tree t;
         t.dirs.push_back(dir_node{});
         struct stat st{};
-        if (::stat(root_.c_str(), &st) == 0)
+        if (::stat(root_.c_str(), &st) == 0) {
+            t.dirs[0].mtime_ns = mtime_ns(st);
             visit(t, 0, {{st.st_dev, st.st_ino}});
+        }
         else
             t.dirs[0].problems.push_back({".", entry_issue::unreadable, std::strerror(errno)});
         return t;
@@ -60,13 +58,19 @@ private:
         }
         std::sort(names.begin(), names.end());
 
-        std::vector<std::pair<std::string, dir_id>> subdirs;
+        struct subdir {
+            std::string name;
+            dir_id id;
+            std::int64_t mtime;
+        };
+        std::vector<subdir> subdirs;
+        const auto temp_prefix = marker_temp_prefix(options_.marker_name);
         for (const auto& name : names) {
             const auto rel_path = join(rel, name);
             auto problem = [&](entry_issue issue, std::string detail = {}) {
                 t.dirs[index].problems.push_back({name, issue, std::move(detail)});
             };
-            if (name == options_.marker_name)
+            if (name == options_.marker_name || name.starts_with(temp_prefix))
                 continue;
             if (matches_exclude(options_.exclude, rel_path, name)) {
                 problem(entry_issue::excluded);
@@ -101,20 +105,21 @@ private:
                     problem(entry_issue::symlink_loop, "leads back to " + rel_path);
                     continue;
                 }
-                subdirs.emplace_back(name, id);
+                subdirs.push_back({name, id, mtime_ns(st)});
             } else {
                 problem(entry_issue::special_skipped);
             }
         }
-        for (auto& [name, id] : subdirs) {
+        for (auto& sd : subdirs) {
             const int child = static_cast<int>(t.dirs.size());
             dir_node node;
-            node.rel = join(rel, name);
+            node.rel = join(rel, sd.name);
             node.parent = index;
+            node.mtime_ns = sd.mtime;
             t.dirs.push_back(std::move(node));
             t.dirs[index].subdirs.push_back(child);
             auto below = ancestors;
-            below.insert(id);
+            below.insert(sd.id);
             visit(t, child, std::move(below));
         }
     }
@@ -145,6 +150,11 @@ private:
 bool blocks_marker(entry_issue issue)
 {
     return issue == entry_issue::invalid_name || issue == entry_issue::unreadable;
+}
+
+std::string marker_temp_prefix(const std::string& marker_name)
+{
+    return "." + marker_name + ".tmp-";
 }
 
 std::string dir_node::name() const

@@ -32,7 +32,7 @@ struct client_settings {
 };
 
 struct request_counts {
-    std::uint64_t list = 0, put = 0, other = 0;
+    std::uint64_t list = 0, put = 0, get = 0, other = 0;
     std::uint64_t retries = 0, throttled = 0;
 };
 
@@ -57,6 +57,13 @@ public:
     // body must stay valid until the call completes.
     boost::asio::awaitable<result<put_result>> put_object(std::string key, std::string_view body,
                                                           put_options opt);
+
+    // A small object (markers); the body is held in memory.
+    struct object {
+        std::string body;
+        std::string etag;
+    };
+    boost::asio::awaitable<result<object>> get_object(std::string key);
 
     const request_counts& counts() const;
     const client_settings& settings() const;

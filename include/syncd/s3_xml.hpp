@@ -37,6 +37,9 @@ struct error_body {
 // An S3 <Error> document; nullopt when the body is not one (empty bodies of HEAD, proxies' HTML).
 std::optional<error_body> parse_error(std::string_view xml);
 
+// '"abc"' -> 'abc' (ETags arrive quoted in headers and listings).
+std::string unquote_etag(std::string etag);
+
 // Maps an S3 error code and HTTP status to our error code.
 errc classify(std::string_view s3_code, unsigned http_status);
 

@@ -33,12 +33,17 @@ struct entry_problem {
 
 bool blocks_marker(entry_issue issue);
 
+// The temporary name a local marker is written under before it is renamed into place; such files
+// are hidden like the marker itself.
+std::string marker_temp_prefix(const std::string& marker_name);
+
 struct dir_node {
     std::string rel;                 // "" for the root, else "a/b" (no trailing '/')
     int parent = -1;                 // index into tree::dirs, -1 for the root
     std::vector<file_entry> files;   // sorted by name
     std::vector<int> subdirs;        // indices into tree::dirs, sorted by name
     std::vector<entry_problem> problems;
+    std::int64_t mtime_ns = 0;       // of the directory itself
     std::string name() const;        // last component of rel
 };
 
@@ -49,7 +54,7 @@ struct tree {
 };
 
 struct walk_options {
-    std::string marker_name = "syncd.txt"; // hidden in every directory
+    std::string marker_name = "syncd.txt"; // hidden in every directory, with its temp files
     std::vector<std::string> exclude;      // globs, see matches_exclude
     bool follow_symlinks = false;
 };

@@ -1,0 +1,40 @@
+// The local side's two delicate operations: reading a file so that nothing torn is ever stored,
+// and writing a local marker atomically.
+#pragma once
+
+#include "syncd/walk.hpp"
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+
+struct stat;
+
+namespace syncd {
+
+// st_mtim in nanoseconds since the epoch.
+std::int64_t mtime_ns(const struct ::stat& st);
+
+enum class read_outcome { ok, changed, vanished, unreadable };
+
+struct file_contents {
+    read_outcome outcome = read_outcome::ok;
+    std::string data;
+    std::string detail; // why, when not ok
+};
+
+// Reads the whole file, refusing anything that is not the regular file the walk saw and anything
+// whose size or mtime moves while it is read: stat at the walk, fstat before reading, fstat after.
+// Never follows a symlink unless follow is set, and never blocks on a FIFO swapped in.
+file_contents read_stable(const std::filesystem::path& path, const file_entry& expected, bool follow);
+
+// Writes data to dir/name via a temporary file (marker_temp_prefix) that is fsynced and renamed
+// into place. Returns an empty string on success, else the reason.
+std::string write_atomic(const std::filesystem::path& dir, const std::string& name, std::string_view data);
+
+// Reads a small file whole; empty optional when it does not exist or cannot be read.
+std::optional<std::string> read_small_file(const std::filesystem::path& path);
+
+} // namespace syncd

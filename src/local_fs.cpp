@@ -1,0 +1,115 @@
+#include "syncd/local_fs.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <fstream>
+#include <sstream>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace syncd {
+
+std::int64_t mtime_ns(const struct ::stat& st)
+{
+    return static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
+}
+
+namespace {
+
+bool same(const struct stat& st, const file_entry& f)
+{
+    return static_cast<std::uint64_t>(st.st_size) == f.size && mtime_ns(st) == f.mtime_ns;
+}
+
+struct fd_guard {
+    int fd;
+    ~fd_guard()
+    {
+        if (fd >= 0)
+            ::close(fd);
+    }
+};
+
+} // namespace
+
+file_contents read_stable(const std::filesystem::path& path, const file_entry& f, bool follow)
+{
+    file_contents out;
+    const int flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | (follow ? 0 : O_NOFOLLOW);
+    fd_guard fd{::open(path.c_str(), flags)};
+    if (fd.fd < 0) {
+        out.outcome = errno == ENOENT ? read_outcome::vanished
+                      : errno == ELOOP ? read_outcome::changed
+                                       : read_outcome::unreadable;
+        out.detail = errno == ENOENT ? "vanished since it was scanned" : std::strerror(errno);
+        return out;
+    }
+    struct stat before{};
+    if (::fstat(fd.fd, &before) != 0 || !S_ISREG(before.st_mode) || !same(before, f)) {
+        out.outcome = read_outcome::changed;
+        out.detail = "changed since it was scanned";
+        return out;
+    }
+    out.data.resize(f.size);
+    std::size_t done = 0;
+    while (done < f.size) {
+        const auto n = ::pread(fd.fd, out.data.data() + done, f.size - done, static_cast<off_t>(done));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            out.outcome = read_outcome::unreadable;
+            out.detail = std::strerror(errno);
+            out.data.clear();
+            return out;
+        }
+        if (n == 0)
+            break;
+        done += static_cast<std::size_t>(n);
+    }
+    struct stat after{};
+    if (::fstat(fd.fd, &after) != 0 || done != f.size || !same(after, f)) {
+        out.outcome = read_outcome::changed;
+        out.detail = "changed while it was read";
+        out.data.clear();
+    }
+    return out;
+}
+
+std::string write_atomic(const std::filesystem::path& dir, const std::string& name, std::string_view data)
+{
+    const auto temp = dir / (marker_temp_prefix(name) + std::to_string(::getpid()));
+    fd_guard fd{::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644)};
+    if (fd.fd < 0)
+        return std::string("cannot create ") + temp.string() + ": " + std::strerror(errno);
+    std::size_t done = 0;
+    while (done < data.size()) {
+        const auto n = ::write(fd.fd, data.data() + done, data.size() - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            const std::string why = std::strerror(errno);
+            ::unlink(temp.c_str());
+            return "cannot write " + temp.string() + ": " + why;
+        }
+        done += static_cast<std::size_t>(n);
+    }
+    if (::fsync(fd.fd) != 0 || ::rename(temp.c_str(), (dir / name).c_str()) != 0) {
+        const std::string why = std::strerror(errno);
+        ::unlink(temp.c_str());
+        return "cannot put " + (dir / name).string() + " in place: " + why;
+    }
+    return {};
+}
+
+std::optional<std::string> read_small_file(const std::filesystem::path& path)
+{
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+        return std::nullopt;
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+} // namespace syncd
