@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <deque>
 #include <optional>
+#include <set>
 
 namespace syncd::http {
 
@@ -62,7 +63,9 @@ struct client::impl {
     asio::ssl::context tls_ctx{asio::ssl::context::tls_client};
     std::optional<tcp::resolver::results_type> resolved;
     std::deque<std::unique_ptr<connection>> idle;
+    std::set<connection*> busy;
     std::size_t opened = 0;
+    bool closed = false;
 
     error make(errc code, std::string what, const error_code& ec = {}) const
     {
@@ -205,12 +208,23 @@ result<std::unique_ptr<client>> client::create(asio::any_io_executor ex, s3::end
     return std::unique_ptr<client>(new client(std::move(p)));
 }
 
+void client::shutdown()
+{
+    auto& d = *impl_;
+    d.closed = true;
+    for (auto* c : d.busy)
+        c->tcp().close();
+    d.idle.clear();
+}
+
 const s3::endpoint& client::endpoint() const { return impl_->ep; }
 std::size_t client::connections_opened() const { return impl_->opened; }
 
 asio::awaitable<result<response>> client::send(const request& r)
 {
     auto& d = *impl_;
+    if (d.closed)
+        co_return make_error(errc::cancelled, "shutting down: request not sent to " + d.ep.describe());
     beast_request req;
     req.method(bhttp::string_to_verb(r.method));
     req.target(r.target);
@@ -238,7 +252,11 @@ asio::awaitable<result<response>> client::send(const request& r)
             c = std::move(*fresh);
         }
         bool sent = false;
+        d.busy.insert(c.get());
         auto res = co_await d.exchange(*c, req, sent);
+        d.busy.erase(c.get());
+        if (d.closed)
+            co_return make_error(errc::cancelled, "shutting down: request to " + d.ep.describe() + " cancelled");
         if (!res) {
             if (reused && res.error().code == make_error_code(errc::connection_closed))
                 continue;

@@ -1,6 +1,7 @@
 // Command line, configuration, and the cycle schedule (PRODUCT §1).
 #include "syncd/config.hpp"
 #include "syncd/log.hpp"
+#include "syncd/process_lock.hpp"
 #include "syncd/s3_client.hpp"
 #include "syncd/state.hpp"
 #include "syncd/sync_cycle.hpp"
@@ -15,6 +16,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <cstdio>
+#include <functional>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -26,6 +28,7 @@ using namespace syncd;
 namespace {
 
 constexpr int exit_usage = 2;
+constexpr std::chrono::seconds shutdown_grace{10};
 
 const char* usage_text =
     "usage: syncd [options] CONFIG\n"
@@ -121,15 +124,15 @@ s3::client_settings make_settings(const config& cfg)
 }
 
 // Runs cycles start-to-start every interval until a signal; one cycle when interval is 0.
-asio::awaitable<int> schedule(s3::client& s3, const config& cfg, const options& o, bool& stopping,
-                              asio::steady_timer& wake)
+asio::awaitable<int> schedule(s3::client& s3, const config& cfg, const options& o,
+                              const std::filesystem::path& state_dir, bool& stopping, asio::steady_timer& wake)
 {
     const bool repeat = !o.once && cfg.sync_interval.count() > 0;
     const auto interval = std::chrono::duration_cast<std::chrono::steady_clock::duration>(cfg.sync_interval);
     auto next = std::chrono::steady_clock::now();
     int status = 0;
     for (;;) {
-        const auto report = co_await run_cycle(s3, cfg, {o.dry_run, default_state_dir(process_env())});
+        const auto report = co_await run_cycle(s3, cfg, {o.dry_run, state_dir, &stopping});
         status = report.exit_status();
         if (!repeat || stopping)
             co_return stopping ? 0 : status;
@@ -180,6 +183,18 @@ int main(int argc, char** argv)
         return exit_usage;
     }
 
+    const auto state_dir = default_state_dir(process_env());
+    std::optional<process_lock> lock;
+    if (!o.dry_run) {
+        std::string why;
+        auto acquired = process_lock::acquire(state_dir, cfg, why);
+        if (!acquired) {
+            std::fprintf(stderr, "syncd: %s\n", why.c_str());
+            return exit_usage;
+        }
+        lock.emplace(std::move(*acquired));
+    }
+
     asio::io_context io;
     auto s3 = s3::client::create(io.get_executor(), make_settings(cfg));
     if (!s3) {
@@ -188,20 +203,37 @@ int main(int argc, char** argv)
     }
 
     bool stopping = false;
-    asio::steady_timer wake(io);
+    asio::steady_timer wake(io);   // the wait between cycles
+    asio::steady_timer grace(io);  // in-flight requests get this long after a signal
     asio::signal_set signals(io, SIGINT, SIGTERM);
-    signals.async_wait([&](boost::system::error_code ec, int sig) {
+    std::function<void(boost::system::error_code, int)> on_signal = [&](boost::system::error_code ec, int sig) {
         if (ec)
             return;
-        log::info("shutdown", std::string("received ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") +
-                                  "; stopping after the current cycle");
+        const char* name = sig == SIGTERM ? "SIGTERM" : "SIGINT";
+        if (stopping) {
+            log::warn("shutdown", std::string("second ") + name + "; cancelling requests in flight now");
+            (*s3)->shutdown();
+            return;
+        }
         stopping = true;
+        log::info("shutdown", std::string("received ") + name + "; starting nothing new, letting requests in flight finish (up to " +
+                                  std::to_string(shutdown_grace.count()) + " s)");
         wake.cancel();
-    });
+        grace.expires_after(shutdown_grace);
+        grace.async_wait([&](boost::system::error_code e) {
+            if (e)
+                return;
+            log::warn("shutdown", "grace period over; cancelling requests in flight (their files stay unmarked)");
+            (*s3)->shutdown();
+        });
+        signals.async_wait(on_signal);
+    };
+    signals.async_wait(on_signal);
 
     int status = 1;
-    asio::co_spawn(io, schedule(**s3, cfg, o, stopping, wake), [&](std::exception_ptr e, int s) {
+    asio::co_spawn(io, schedule(**s3, cfg, o, state_dir, stopping, wake), [&](std::exception_ptr e, int s) {
         signals.cancel();
+        grace.cancel();
         if (e)
             std::rethrow_exception(e);
         status = s;

@@ -149,6 +149,8 @@ result<std::unique_ptr<client>> client::create(asio::any_io_executor ex, client_
     return std::unique_ptr<client>(new client(std::move(p)));
 }
 
+void client::shutdown() { impl_->http->shutdown(); }
+
 const request_counts& client::counts() const { return impl_->counts; }
 const client_settings& client::settings() const { return impl_->s; }
 

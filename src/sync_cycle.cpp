@@ -254,6 +254,8 @@ private:
 
     const file_entry& file(const file_plan& p) const { return tree_.dirs[p.dir].files[p.file]; }
 
+    bool stopping() const { return opt_.stopping && *opt_.stopping; }
+
     std::filesystem::path local_dir_of(int dir) const
     {
         const auto& rel = tree_.dirs[dir].rel;
@@ -286,7 +288,7 @@ private:
 
     asio::awaitable<void> worker()
     {
-        while (!queue_.empty() && !report_.fatal) {
+        while (!queue_.empty() && !report_.fatal && !stopping()) {
             const auto item = queue_.front();
             queue_.pop_front();
             int ready = item.dir;
@@ -313,7 +315,7 @@ private:
     // Marks dir if it is complete, then walks up while each parent becomes ready in turn.
     asio::awaitable<void> decide_markers(int dir)
     {
-        while (dir >= 0 && !report_.fatal) {
+        while (dir >= 0 && !report_.fatal && !stopping()) {
             bool ok = tracker_->complete(dir);
             if (ok)
                 ok = co_await ensure_marker(dir);
@@ -374,6 +376,12 @@ private:
     void upload_failed(int dir, const std::string& key, const error& e)
     {
         note(dir, "upload of " + log::quote(key) + " failed");
+        if (e.code == make_error_code(errc::cancelled)) {
+            ++report_.pending;
+            log::warn("cancelled", log::quote(key) + ": interrupted by shutdown; will be retried next cycle",
+                      {{"key", key}});
+            return;
+        }
         if (retry::is_fatal(e.code)) {
             if (!report_.fatal)
                 fail_cycle(e);

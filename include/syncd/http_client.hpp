@@ -54,6 +54,10 @@ public:
     // are transport failures (connect, TLS, timeout, closed connection, malformed response).
     boost::asio::awaitable<result<response>> send(const request& req);
 
+    // Closes every connection, idle or busy: requests in flight fail with errc::cancelled and new
+    // ones are refused. Used when the shutdown grace period runs out.
+    void shutdown();
+
     const s3::endpoint& endpoint() const;
     std::size_t connections_opened() const; // for tests and metrics
 

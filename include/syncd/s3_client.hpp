@@ -65,6 +65,9 @@ public:
     };
     boost::asio::awaitable<result<object>> get_object(std::string key);
 
+    // Cancels requests in flight and refuses new ones (end of the shutdown grace period).
+    void shutdown();
+
     const request_counts& counts() const;
     const client_settings& settings() const;
 

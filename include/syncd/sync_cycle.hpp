@@ -38,6 +38,7 @@ struct cycle_report {
 struct cycle_options {
     bool dry_run = false;
     std::filesystem::path state_dir; // where the marker cache lives
+    const bool* stopping = nullptr;  // set on SIGTERM/SIGINT: start nothing new
 };
 
 boost::asio::awaitable<cycle_report> run_cycle(s3::client& s3, const config& cfg, cycle_options opt);
