@@ -1,6 +1,8 @@
 // Command line, configuration, and the cycle schedule (PRODUCT §1).
 #include "syncd/config.hpp"
 #include "syncd/log.hpp"
+#include "syncd/metrics.hpp"
+#include "syncd/metrics_server.hpp"
 #include "syncd/process_lock.hpp"
 #include "syncd/s3_client.hpp"
 #include "syncd/state.hpp"
@@ -125,14 +127,17 @@ s3::client_settings make_settings(const config& cfg)
 
 // Runs cycles start-to-start every interval until a signal; one cycle when interval is 0.
 asio::awaitable<int> schedule(s3::client& s3, const config& cfg, const options& o,
-                              const std::filesystem::path& state_dir, bool& stopping, asio::steady_timer& wake)
+                              const std::filesystem::path& state_dir, bool& stopping, asio::steady_timer& wake,
+                              metrics& stats)
 {
     const bool repeat = !o.once && cfg.sync_interval.count() > 0;
     const auto interval = std::chrono::duration_cast<std::chrono::steady_clock::duration>(cfg.sync_interval);
     auto next = std::chrono::steady_clock::now();
     int status = 0;
     for (;;) {
+        stats.cycle_started(metrics::clock::now());
         const auto report = co_await run_cycle(s3, cfg, {o.dry_run, state_dir, &stopping});
+        stats.cycle_finished(report, metrics::clock::now());
         status = report.exit_status();
         if (!repeat || stopping)
             co_return stopping ? 0 : status;
@@ -202,6 +207,19 @@ int main(int argc, char** argv)
         return exit_usage;
     }
 
+    metrics stats(cfg.sync_interval);
+    std::unique_ptr<metrics_server> metrics_http;
+    if (!cfg.metrics_listen.empty() && !o.dry_run) {
+        std::string why;
+        metrics_http = metrics_server::start(io.get_executor(), cfg.metrics_listen, stats, why);
+        if (!metrics_http) {
+            std::fprintf(stderr, "syncd: %s\n", why.c_str());
+            return exit_usage;
+        }
+        log::info("metrics", "serving /metrics and /healthz on " + cfg.metrics_listen,
+                  {{"port", static_cast<std::int64_t>(metrics_http->port())}});
+    }
+
     bool stopping = false;
     asio::steady_timer wake(io);   // the wait between cycles
     asio::steady_timer grace(io);  // in-flight requests get this long after a signal
@@ -231,9 +249,11 @@ int main(int argc, char** argv)
     signals.async_wait(on_signal);
 
     int status = 1;
-    asio::co_spawn(io, schedule(**s3, cfg, o, state_dir, stopping, wake), [&](std::exception_ptr e, int s) {
+    asio::co_spawn(io, schedule(**s3, cfg, o, state_dir, stopping, wake, stats), [&](std::exception_ptr e, int s) {
         signals.cancel();
         grace.cancel();
+        if (metrics_http)
+            metrics_http->stop();
         if (e)
             std::rethrow_exception(e);
         status = s;

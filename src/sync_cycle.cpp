@@ -23,15 +23,6 @@ namespace syncd {
 
 namespace asio = boost::asio;
 
-int cycle_report::exit_status() const
-{
-    if (fatal)
-        return 3;
-    if (pending || conflicts || failed || !root_marked)
-        return 1;
-    return 0;
-}
-
 namespace {
 
 constexpr std::uint64_t memory_budget = 256ull << 20;
@@ -100,6 +91,7 @@ public:
     asio::awaitable<cycle_report> run()
     {
         const auto start = std::chrono::steady_clock::now();
+        const auto counts_before = s3_.counts();
         log::info("cycle_start", "sync cycle started: " + log::quote(cfg_.local_dir.string()) + " -> s3://" +
                                      cfg_.bucket_name + "/" + cfg_.prefix,
                   {{"local_dir", cfg_.local_dir.string()}, {"bucket", cfg_.bucket_name}, {"prefix", cfg_.prefix}});
@@ -125,6 +117,11 @@ public:
                 save_cache();
         }
         finish_report();
+        const auto& counts = s3_.counts();
+        report_.list_requests = counts.list - counts_before.list;
+        report_.put_requests = counts.put - counts_before.put;
+        report_.get_requests = counts.get - counts_before.get;
+        report_.retries = counts.retries - counts_before.retries;
         report_.elapsed = std::chrono::steady_clock::now() - start;
         log_summary();
         co_return report_;
@@ -494,6 +491,8 @@ private:
             if (!marked[d])
                 unmarked.push_back(static_cast<int>(d));
         report_.dirs_unmarked = unmarked.size();
+        for (int d : unmarked)
+            report_.unmarked_dirs.push_back(tree_.dirs[d].rel);
         for (std::size_t i = 0; i < unmarked.size() && i < unmarked_listed; ++i) {
             const int d = unmarked[i];
             const auto& rel = tree_.dirs[d].rel;
@@ -529,15 +528,15 @@ private:
                       static_cast<unsigned long long>(report_.dirs_marked),
                       static_cast<unsigned long long>(report_.dirs_unmarked),
                       log::human_bytes(static_cast<std::uint64_t>(rate)).c_str());
-        const auto& c = s3_.counts();
         log::info("cycle_end", line,
                   {{"files_seen", report_.files_seen}, {"uploaded", report_.uploaded},
                    {"bytes_uploaded", report_.bytes_uploaded}, {"verified", report_.verified},
                    {"pending", report_.pending}, {"conflicts", report_.conflicts}, {"failed", report_.failed},
                    {"skipped", report_.skipped}, {"markers_written", report_.markers_written},
                    {"dirs_marked", report_.dirs_marked}, {"dirs_unmarked", report_.dirs_unmarked},
-                   {"duration_s", secs}, {"bytes_per_s", rate}, {"list_requests", c.list},
-                   {"put_requests", c.put}, {"get_requests", c.get}, {"retries", c.retries},
+                   {"duration_s", secs}, {"bytes_per_s", rate}, {"list_requests", report_.list_requests},
+                   {"put_requests", report_.put_requests}, {"get_requests", report_.get_requests},
+                   {"retries", report_.retries},
                    {"exit_status", static_cast<std::int64_t>(report_.exit_status())}});
     }
 
