@@ -33,6 +33,8 @@ struct params {
     // S3 signs the path exactly as given (encoded once, no dot-segment removal). Other services
     // normalise the path first; the AWS test suite exercises both.
     bool normalize_path = false;
+    // S3 signs x-amz-security-token; some services want it added after signing instead.
+    bool sign_session_token = true;
 };
 
 // "20150830T123600Z" and "20150830"

@@ -18,7 +18,7 @@ TEST_CASE("s3_xml: ListObjectsV2 page with url encoding is decoded")
   <Contents><Key>p/big</Key><Size>6442450944</Size><ETag>"aa-3"</ETag></Contents>
 </ListBucketResult>)";
     auto page = parse_list_objects_v2(xml);
-    REQUIRE(page);
+    REQUIRE(page.has_value());
     REQUIRE(page->objects.size() == 3);
     CHECK(page->objects[0].key == "p/a b+c d.txt");
     CHECK(page->objects[0].size == 12);
@@ -35,7 +35,7 @@ TEST_CASE("s3_xml: keys are taken literally without url encoding")
     auto page = parse_list_objects_v2(
         "<ListBucketResult><IsTruncated>false</IsTruncated>"
         "<Contents><Key>a+b%20</Key><Size>1</Size></Contents></ListBucketResult>");
-    REQUIRE(page);
+    REQUIRE(page.has_value());
     REQUIRE(page->objects.size() == 1);
     CHECK(page->objects[0].key == "a+b%20");
     CHECK(!page->truncated);
@@ -43,13 +43,13 @@ TEST_CASE("s3_xml: keys are taken literally without url encoding")
 
 TEST_CASE("s3_xml: malformed listings are errors, not empty pages")
 {
-    CHECK(!parse_list_objects_v2("not xml <"));
-    CHECK(!parse_list_objects_v2("<Other/>"));
-    CHECK(!parse_list_objects_v2("<ListBucketResult><Contents><Key>a</Key><Size>x</Size></Contents></ListBucketResult>"));
-    CHECK(!parse_list_objects_v2("<ListBucketResult><IsTruncated>true</IsTruncated></ListBucketResult>"));
-    CHECK(!parse_list_objects_v2("<ListBucketResult><EncodingType>url</EncodingType><Contents><Key>%zz</Key><Size>1</Size></Contents></ListBucketResult>"));
+    CHECK(parse_list_objects_v2("not xml <").has_error());
+    CHECK(parse_list_objects_v2("<Other/>").has_error());
+    CHECK(parse_list_objects_v2("<ListBucketResult><Contents><Key>a</Key><Size>x</Size></Contents></ListBucketResult>").has_error());
+    CHECK(parse_list_objects_v2("<ListBucketResult><IsTruncated>true</IsTruncated></ListBucketResult>").has_error());
+    CHECK(parse_list_objects_v2("<ListBucketResult><EncodingType>url</EncodingType><Contents><Key>%zz</Key><Size>1</Size></Contents></ListBucketResult>").has_error());
     auto empty = parse_list_objects_v2("<ListBucketResult><IsTruncated>false</IsTruncated></ListBucketResult>");
-    REQUIRE(empty);
+    REQUIRE(empty.has_value());
     CHECK(empty->objects.empty());
 }
 
