@@ -91,8 +91,8 @@ asio::awaitable<result<std::unique_ptr<connection>>> client::impl::connect()
             if (!e)
                 resolver.cancel();
         });
-        auto results = co_await resolver.async_resolve(ep.host, std::to_string(ep.port),
-                                                       asio::redirect_error(asio::use_awaitable, ec));
+        const auto port = std::to_string(ep.port); // named: GCC 12 and temporaries in co_await
+        auto results = co_await resolver.async_resolve(ep.host, port, asio::redirect_error(asio::use_awaitable, ec));
         guard.cancel();
         if (ec)
             co_return make(errc::resolve_failed, "cannot resolve", ec);

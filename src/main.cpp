@@ -136,7 +136,8 @@ asio::awaitable<int> schedule(s3::client& s3, const config& cfg, const options& 
     int status = 0;
     for (;;) {
         stats.cycle_started(metrics::clock::now());
-        const auto report = co_await run_cycle(s3, cfg, {o.dry_run, state_dir, &stopping});
+        cycle_options opts{o.dry_run, state_dir, &stopping}; // named: see sync_cycle.cpp on GCC 12
+        const auto report = co_await run_cycle(s3, cfg, std::move(opts));
         stats.cycle_finished(report, metrics::clock::now());
         status = report.exit_status();
         if (!repeat || stopping)

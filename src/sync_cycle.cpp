@@ -112,7 +112,11 @@ public:
             listing->clear();
             cache_file_ = marker_cache_path(opt_.state_dir, cfg_);
             cache_ = load_marker_cache(cache_file_);
-            co_await process(diff(tree_, remote_, {cfg_.prefix, cfg_.overwrite_changed, cfg_.settle_time, now_ns()}));
+            // Named, not temporaries: GCC 12 mishandles temporaries with destructors inside a
+            // co_await full-expression.
+            const diff_options options{cfg_.prefix, cfg_.overwrite_changed, cfg_.settle_time, now_ns()};
+            const auto plan = diff(tree_, remote_, options);
+            co_await process(plan);
             if (!opt_.dry_run)
                 save_cache();
         }
@@ -408,7 +412,8 @@ private:
         }
         const auto json = marker_json({utc_now(), d.rel, sum, std::string("syncd ") + SYNCD_VERSION});
         if (!s3_current) {
-            auto res = co_await s3_.put_object(key, json, {crypto::md5(json), now_ns()});
+            const s3::put_options put{crypto::md5(json), now_ns()};
+            auto res = co_await s3_.put_object(key, json, put);
             if (!res) {
                 upload_failed(dir, key, res.error());
                 co_return false;
