@@ -1,0 +1,409 @@
+"""Issue 3: verified, bottom-up sync markers that are never false."""
+import json
+import os
+import random
+import subprocess
+import tempfile
+import threading
+import time
+import unittest
+
+from harness import (SYNCD, FaultProxy, Moto, TempDirTest, age_tree, all_objects, clean_env,
+                     get_bytes, local_dirs, marker_key, merkle, write_config, write_tree)
+
+BAD_NAME = b"caf\xe9.txt"  # Latin-1, not valid UTF-8
+
+
+def setUpModule():
+    global MOTO, TMP
+    TMP = tempfile.mkdtemp(prefix="syncd-markers-")
+    MOTO = Moto(TMP)
+
+
+def tearDownModule():
+    MOTO.stop()
+
+
+LANES = {
+    "run1/lane1/a.fastq": "ACGT" * 100,
+    "run1/lane1/b.fastq": "TTGA" * 50,
+    "run1/lane2/c.fastq": "GGCC" * 70,
+    "run1/summary.csv": "x,y\n1,2\n",
+    "run2/lane1/d.fastq": "AAAA",
+    "run2/lane2/e.fastq": "CCCC" * 3,
+    "readme.txt": "top",
+}
+
+
+class MarkerTest(TempDirTest):
+    def configure(self, endpoint, bucket, **extra):
+        keys = dict(aws_access_key="k", aws_secret_key="s", local_dir=self.tree,
+                    bucket_name=bucket, endpoint=endpoint, region="us-east-1", concurrency=8)
+        keys.update(extra)
+        write_config(self.conf, **keys)
+
+    def markers(self, bucket, prefix=""):
+        """{directory: parsed marker JSON} from S3."""
+        s3 = MOTO.client()
+        out = {}
+        for key in all_objects(s3, bucket, prefix):
+            if key == prefix + "syncd.txt" or key.endswith("/syncd.txt"):
+                rel = key[len(prefix):-len("syncd.txt")].rstrip("/")
+                out[rel] = json.loads(get_bytes(s3, bucket, key))
+        return out
+
+    def assertMarkerMatchesTree(self, rel, m):
+        digest, files, nbytes, tfiles, tbytes, subdirs = merkle(self.tree, rel)
+        self.assertEqual(m["directory"], rel)
+        self.assertEqual(m["digest"], digest, rel)
+        self.assertEqual((m["files"], m["bytes"], m["total_files"], m["total_bytes"],
+                          m["subdirectories"]), (files, nbytes, tfiles, tbytes, subdirs), rel)
+        self.assertRegex(m["synced_at"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+        self.assertRegex(m["tool"], r"^syncd \d+\.\d+\.\d+")
+
+    def test_run_lanes_with_an_unsyncable_file(self):
+        bucket = MOTO.make_bucket(self.bucket_name())
+        write_tree(self.tree, LANES)
+        bad = os.path.join(os.fsencode(self.tree), b"run2", b"lane1", BAD_NAME)
+        with open(bad, "wb") as f:
+            f.write(b"latin-1")
+        self.configure(MOTO.endpoint, bucket, prefix="lab")
+
+        r = self.syncd("--once")
+        self.assertExit(r, 1)
+        marks = self.markers(bucket, "lab/")
+        self.assertEqual(set(marks), {"run1", "run1/lane1", "run1/lane2", "run2/lane2"})
+        for rel, m in marks.items():
+            self.assertMarkerMatchesTree(rel, m)
+        # The summary names the unmarked directories and why.
+        self.assertIn("run2/lane1", r.stderr)
+        self.assertIn("UTF-8", r.stderr)
+
+        os.remove(bad)
+        r = self.syncd("--once")
+        self.assertExit(r, 0)
+        marks = self.markers(bucket, "lab/")
+        self.assertEqual(set(marks), set(local_dirs(self.tree)))
+        for rel, m in marks.items():
+            self.assertMarkerMatchesTree(rel, m)
+        self.assertEqual(marks[""]["total_files"], len(LANES))
+
+    def test_unchanged_rerun_only_lists_and_new_file_rewrites_exactly_its_ancestors(self):
+        bucket = MOTO.make_bucket(self.bucket_name())
+        write_tree(self.tree, LANES)
+        self.configure(MOTO.endpoint, bucket)
+        self.assertExit(self.syncd("--once"), 0)
+        s3 = MOTO.client()
+        before_objs = all_objects(s3, bucket)
+
+        n = len(MOTO.requests(bucket))
+        self.assertExit(self.syncd("--once"), 0)
+        rerun = MOTO.requests(bucket)[n:]
+        self.assertTrue(rerun)
+        self.assertTrue(all(q.method == "GET" and "list-type=2" in q.path for q in rerun), rerun)
+
+        time.sleep(1.1)  # LastModified has one-second resolution
+        write_tree(self.tree, {"run1/lane2/new.fastq": "NEW"})
+        n = len(MOTO.requests(bucket))
+        self.assertExit(self.syncd("--once"), 0)
+        third = MOTO.requests(bucket)[n:]
+        puts = sorted(q.key_path for q in third if q.method == "PUT")
+        self.assertEqual(puts, sorted(f"/{bucket}/{k}" for k in [
+            "run1/lane2/new.fastq", "run1/lane2/syncd.txt", "run1/syncd.txt", "syncd.txt"]))
+        self.assertFalse([q for q in third if q.method in ("HEAD", "DELETE", "POST")], third)
+        after_objs = all_objects(s3, bucket)
+        for key, o in before_objs.items():
+            changed = (o["ETag"], o["LastModified"]) != (after_objs[key]["ETag"],
+                                                         after_objs[key]["LastModified"])
+            self.assertEqual(changed, key in ("run1/lane2/syncd.txt", "run1/syncd.txt",
+                                              "syncd.txt"), key)
+        for rel, m in self.markers(bucket).items():
+            self.assertMarkerMatchesTree(rel, m)
+
+    def test_lost_cache_costs_one_get_per_marker_and_no_put(self):
+        bucket = MOTO.make_bucket(self.bucket_name())
+        write_tree(self.tree, LANES)
+        self.configure(MOTO.endpoint, bucket)
+        self.assertExit(self.syncd("--once"), 0)
+        for n in os.listdir(self.state):
+            if n.endswith(".markers.json"):
+                os.remove(os.path.join(self.state, n))
+        n = len(MOTO.requests(bucket))
+        self.assertExit(self.syncd("--once"), 0)
+        reqs = MOTO.requests(bucket)[n:]
+        gets = sorted(q.key_path for q in reqs if q.method == "GET" and "list-type" not in q.path)
+        self.assertEqual(gets, sorted(f"/{bucket}/{marker_key('', d)}"
+                                      for d in local_dirs(self.tree)))
+        self.assertFalse([q for q in reqs if q.method != "GET"], reqs)
+
+    def test_marker_changed_behind_our_back_is_rewritten(self):
+        bucket = MOTO.make_bucket(self.bucket_name())
+        write_tree(self.tree, LANES)
+        self.configure(MOTO.endpoint, bucket)
+        self.assertExit(self.syncd("--once"), 0)
+        MOTO.client().put_object(Bucket=bucket, Key="run2/syncd.txt", Body=b'{"digest":"forged"}')
+        n = len(MOTO.requests(bucket))
+        self.assertExit(self.syncd("--once"), 0)
+        puts = [q.key_path for q in MOTO.requests(bucket)[n:] if q.method == "PUT"]
+        self.assertEqual(puts, [f"/{bucket}/run2/syncd.txt"])
+        self.assertMarkerMatchesTree("run2", self.markers(bucket)["run2"])
+
+    def test_dry_run_changes_nothing(self):
+        bucket = MOTO.make_bucket(self.bucket_name())
+        write_tree(self.tree, LANES)
+        self.configure(MOTO.endpoint, bucket, marker_location="both")
+        s3 = MOTO.client()
+        s3.put_object(Bucket=bucket, Key="run1/lane1/a.fastq", Body=b"ACGT" * 100)
+
+        def snapshot():
+            local = {}
+            for dirpath, dirnames, filenames in os.walk(self.tree):
+                for nm in filenames + dirnames:
+                    p = os.path.join(dirpath, nm)
+                    st = os.lstat(p)
+                    data = None
+                    if os.path.isfile(p):
+                        with open(p, "rb") as f:
+                            data = f.read()
+                    local[p] = (st.st_mtime_ns, st.st_mode, data)
+            remote = {k: (o["ETag"], o["LastModified"], o["Size"])
+                      for k, o in all_objects(s3, bucket).items()}
+            return local, remote, sorted(os.listdir(self.state))
+
+        before = snapshot()
+        n = len(MOTO.requests(bucket))
+        r = self.syncd("--dry-run")
+        self.assertExit(r, 1)  # things remain to be done
+        self.assertEqual(snapshot(), before)
+        reqs = MOTO.requests(bucket)[n:]
+        self.assertTrue(all(q.method == "GET" for q in reqs), reqs)
+        self.assertIn("would upload", r.stdout)
+        self.assertIn("run1/lane2/c.fastq", r.stdout)
+        self.assertNotIn("run1/lane1/a.fastq", r.stdout)  # already there: verified, not uploaded
+        self.assertIn("would write marker", r.stdout)
+
+    def test_local_markers_are_atomic_files_and_never_uploaded(self):
+        bucket = MOTO.make_bucket(self.bucket_name())
+        write_tree(self.tree, LANES)
+        self.configure(MOTO.endpoint, bucket, marker_location="local")
+        self.assertExit(self.syncd("--once"), 0)
+        for rel in local_dirs(self.tree):
+            with open(os.path.join(self.tree, rel, "syncd.txt")) as f:
+                self.assertMarkerMatchesTree(rel, json.load(f))
+        keys = set(all_objects(MOTO.client(), bucket))
+        self.assertEqual(keys, set(LANES))
+        n = len(MOTO.requests(bucket))
+        self.assertExit(self.syncd("--once"), 0)
+        self.assertFalse([q for q in MOTO.requests(bucket)[n:] if q.method != "GET"])
+
+        self.configure(MOTO.endpoint, bucket, marker_location="both")
+        self.assertExit(self.syncd("--once"), 0)
+        self.assertEqual(set(self.markers(bucket)), set(local_dirs(self.tree)))
+
+    def test_settle_time_and_exclude(self):
+        bucket = MOTO.make_bucket(self.bucket_name())
+        write_tree(self.tree, LANES)
+        write_tree(self.tree, {"run1/lane1/tmp.part": "partial", "run2/lane2/scratch/x.tmp": "t"})
+        age_tree(self.tree)
+        write_tree(self.tree, {"run2/lane1/young.fastq": "still being written"})
+        self.configure(MOTO.endpoint, bucket, settle_time="1h", exclude=["*.part", "*/scratch"])
+        r = self.syncd("--once")
+        self.assertExit(r, 1)
+        keys = set(all_objects(MOTO.client(), bucket))
+        self.assertNotIn("run1/lane1/tmp.part", keys)
+        self.assertNotIn("run2/lane1/young.fastq", keys)
+        self.assertFalse([k for k in keys if "scratch" in k])
+        marks = set(self.markers(bucket))
+        self.assertEqual(marks, {"run1", "run1/lane1", "run1/lane2", "run2/lane2"})
+
+        age_tree(self.tree)
+        r = self.syncd("--once")
+        self.assertExit(r, 0)
+        self.assertEqual(get_bytes(MOTO.client(), bucket, "run2/lane1/young.fastq"),
+                         b"still being written")
+        self.assertNotIn("run1/lane1/tmp.part", set(all_objects(MOTO.client(), bucket)))
+
+    def test_failed_upload_keeps_directory_and_ancestors_unmarked(self):
+        bucket = MOTO.make_bucket(self.bucket_name())
+        write_tree(self.tree, LANES)
+        proxy = FaultProxy(MOTO)
+        try:
+            proxy.fail_keys = {"run2/lane2/e.fastq"}
+            self.configure(proxy.endpoint, bucket)
+            r = self.syncd("--once")
+            self.assertExit(r, 1)
+            self.assertIn("InvalidArgument", r.stderr)
+            self.assertIn("run2/lane2/e.fastq", r.stderr)
+            self.assertEqual(set(self.markers(bucket)),
+                             {"run1", "run1/lane1", "run1/lane2", "run2/lane1"})
+            proxy.fail_keys = set()
+            self.assertExit(self.syncd("--once"), 0)
+            self.assertEqual(set(self.markers(bucket)), set(local_dirs(self.tree)))
+        finally:
+            proxy.stop()
+
+    def test_failed_marker_put_keeps_the_parent_unmarked(self):
+        bucket = MOTO.make_bucket(self.bucket_name())
+        write_tree(self.tree, LANES)
+        proxy = FaultProxy(MOTO)
+        try:
+            proxy.fail_keys = {"run1/lane1/syncd.txt"}
+            self.configure(proxy.endpoint, bucket)
+            self.assertExit(self.syncd("--once"), 1)
+            self.assertEqual(set(self.markers(bucket)), {"run1/lane2", "run2", "run2/lane1",
+                                                         "run2/lane2"})
+        finally:
+            proxy.stop()
+
+    def test_early_marking_is_visible_on_the_server_before_the_cycle_ends(self):
+        bucket = MOTO.make_bucket(self.bucket_name())
+        write_tree(self.tree, {"fast/a.txt": "a", "fast/b.txt": "b", "slow/big.bin": os.urandom(1 << 16)})
+        proxy = FaultProxy(MOTO)
+        try:
+            proxy.delay_keys = {"slow/big.bin": 4.0}
+            self.configure(proxy.endpoint, bucket)
+            proc = subprocess.Popen([SYNCD, "--once", self.conf], env=clean_env(self.state),
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            s3 = MOTO.client()
+            seen_while_running = False
+            deadline = time.monotonic() + 30
+            while proc.poll() is None and time.monotonic() < deadline:
+                keys = set(all_objects(s3, bucket))
+                if "fast/syncd.txt" in keys:
+                    self.assertNotIn("slow/big.bin", keys)
+                    self.assertNotIn("syncd.txt", keys)
+                    seen_while_running = proc.poll() is None
+                    break
+                time.sleep(0.1)
+            self.assertEqual(proc.wait(60), 0)
+            self.assertTrue(seen_while_running, "fast/ was not marked while slow/ was uploading")
+            self.assertIn("syncd.txt", set(all_objects(s3, bucket)))
+        finally:
+            proxy.stop()
+
+
+class Appender(threading.Thread):
+    """Keeps appending to a file until stopped: its size changes while syncd reads it."""
+
+    def __init__(self, path):
+        super().__init__(daemon=True)
+        self.path, self.stop_flag = path, threading.Event()
+
+    def run(self):
+        with open(self.path, "ab") as f:
+            while not self.stop_flag.is_set():
+                f.write(b"z" * 4096)
+                f.flush()
+                time.sleep(0.0005)
+
+
+class MarkerProperty(TempDirTest):
+    """Random trees with random injected failures; on every seed, both directions:
+    every directory with a marker has every file of its subtree in S3 with identical bytes (and
+    its digest matches the tree); every complete directory has a current marker."""
+
+    SEEDS = int(os.environ.get("SYNCD_PROPERTY_SEEDS", "10"))
+
+    def random_tree(self, rng):
+        files, dirs = {}, [""]
+        for _ in range(rng.randint(3, 12)):
+            parent = rng.choice(dirs)
+            d = f"{parent}/d{len(dirs)}" if parent else f"d{len(dirs)}"
+            dirs.append(d)
+        for d in dirs:
+            os.makedirs(os.path.join(self.tree, d), exist_ok=True)
+            for i in range(rng.randint(0, 4)):
+                rel = f"{d}/f{i}.dat" if d else f"f{i}.dat"
+                files[rel] = rng.randbytes(rng.choice([0, 1, 17, 1000, 70000]))
+        return files, dirs
+
+    def test_markers_never_lie_on_random_trees(self):
+        for seed in range(self.SEEDS):
+            with self.subTest(seed=seed):
+                self.tearDown()
+                self.setUp()
+                self.check_seed(seed)
+
+    def check_seed(self, seed):
+        rng = random.Random(seed)
+        bucket = MOTO.make_bucket(f"prop-{seed}-{rng.randrange(1 << 30):x}")
+        files, dirs = self.random_tree(rng)
+        write_tree(self.tree, files)
+        age_tree(self.tree)
+        names = sorted(files)
+        blocked = set()  # files that cannot be verified this cycle
+        proxy = FaultProxy(MOTO)
+        fail = set(rng.sample(names, k=min(len(names), rng.randint(0, 2))))
+        proxy.fail_keys = set(fail)
+        blocked |= fail
+        settle = rng.random() < 0.5
+        young = set()
+        if settle and names:
+            young = set(rng.sample(names, k=min(len(names), rng.randint(1, 2))))
+            now = time.time()
+            for rel in young:
+                os.utime(os.path.join(self.tree, rel), (now, now))
+            blocked |= young
+        growing = None
+        if not settle and rng.random() < 0.6:
+            growing = rng.choice(dirs)
+            growing = f"{growing}/growing.log" if growing else "growing.log"
+            with open(os.path.join(self.tree, growing), "wb") as f:
+                f.write(os.urandom(24 << 20))
+            blocked.add(growing)
+        self.configure_seed(proxy.endpoint, bucket, settle)
+        appender = Appender(os.path.join(self.tree, growing)) if growing else None
+        try:
+            if appender:
+                appender.start()
+            r = self.syncd("--once")
+        finally:
+            if appender:
+                appender.stop_flag.set()
+                appender.join()
+            proxy.stop()
+        info = f"seed {seed}: fail={sorted(fail)} young={sorted(young)} growing={growing}\n{r.stderr[-3000:]}"
+        if os.environ.get("SYNCD_PROPERTY_VERBOSE"):
+            print(f"\nseed {seed}: exit {r.returncode}, {len(files)} files, fail={len(fail)} "
+                  f"young={len(young)} growing={growing is not None}")
+        self.assertIn(r.returncode, (0, 1), info)
+        self.assertEqual(r.returncode == 0, not blocked, info)
+        self.check_both_directions(bucket, blocked, info)
+
+        # A clean second run completes everything.
+        age_tree(self.tree)
+        self.configure_seed(MOTO.endpoint, bucket, False)
+        r = self.syncd("--once")
+        self.assertExit(r, 0)
+        self.check_both_directions(bucket, set(), info)
+
+    def configure_seed(self, endpoint, bucket, settle):
+        write_config(self.conf, aws_access_key="k", aws_secret_key="s", local_dir=self.tree,
+                     bucket_name=bucket, endpoint=endpoint, concurrency=6,
+                     settle_time="10m" if settle else "0")
+
+    def check_both_directions(self, bucket, blocked, info):
+        s3 = MOTO.client()
+        objects = all_objects(s3, bucket)
+        for d in local_dirs(self.tree):
+            key = marker_key("", d)
+            subtree_files = []
+            for dirpath, _, filenames in os.walk(os.path.join(self.tree, d)):
+                for n in filenames:
+                    if n != "syncd.txt":
+                        subtree_files.append(os.path.relpath(os.path.join(dirpath, n), self.tree))
+            complete = not any(f in blocked for f in subtree_files)
+            if key in objects:
+                m = json.loads(get_bytes(s3, bucket, key))
+                for f in subtree_files:
+                    with open(os.path.join(self.tree, f), "rb") as fh:
+                        self.assertEqual(get_bytes(s3, bucket, f), fh.read(),
+                                         f"{d or '<root>'} is marked but {f} differs\n{info}")
+                if complete:
+                    self.assertEqual(m["digest"], merkle(self.tree, d)[0], f"stale marker {d}\n{info}")
+            self.assertEqual(key in objects, complete,
+                             f"directory {d or '<root>'}: complete={complete}, marked={key in objects}\n{info}")
+
+
+if __name__ == "__main__":
+    unittest.main()
