@@ -221,6 +221,7 @@ const key_spec keys[] = {
          return std::string();
      }},
     {"settle_time", [](config& c, std::string_view v) { return set_duration(c.settle_time, v); }},
+    {"progress_interval", [](config& c, std::string_view v) { return set_duration(c.progress_interval, v); }},
     {"overwrite_changed", [](config& c, std::string_view v) { return set_bool(c.overwrite_changed, v); }},
     {"marker_location", [](config& c, std::string_view v) {
          const auto l = lower(v);
@@ -466,6 +467,7 @@ std::string describe(const config& c)
     line("ca_bundle", when(c.ca_bundle, "(system store)"));
     line("concurrency", std::to_string(c.concurrency));
     line("settle_time", format_duration(c.settle_time));
+    line("progress_interval", format_duration(c.progress_interval));
     line("overwrite_changed", yes(c.overwrite_changed));
     line("marker_location", c.markers == marker_location::s3 ? "s3" : c.markers == marker_location::local ? "local" : "both");
     for (const auto& e : c.exclude)

@@ -13,6 +13,7 @@ namespace {
 struct state {
     log_format format = log_format::text;
     log_level level = log_level::info;
+    bool status_shown = false; // a live status line sits on the terminal, without newline
     std::mutex mutex;
 };
 
@@ -82,8 +83,25 @@ void write(log_level level, std::string_view event, std::string_view message, fi
     }
     line += '\n';
     std::lock_guard lock(s.mutex);
+    if (s.status_shown) {
+        line.insert(0, "\r\033[K");
+        s.status_shown = false; // redrawn on the next progress tick
+    }
     std::fwrite(line.data(), 1, line.size(), stderr);
     std::fflush(stderr);
+}
+
+void status(std::string_view text)
+{
+    auto& s = current();
+    std::string line = "\r\033[K";
+    line += text;
+    std::lock_guard lock(s.mutex);
+    if (text.empty() && !s.status_shown)
+        return;
+    std::fwrite(line.data(), 1, line.size(), stderr);
+    std::fflush(stderr);
+    s.status_shown = !text.empty();
 }
 
 std::string quote(std::string_view s)

@@ -10,6 +10,7 @@
 #include "syncd_version.hpp"
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -23,6 +24,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unistd.h>
 
 namespace asio = boost::asio;
 using namespace syncd;
@@ -125,36 +127,157 @@ s3::client_settings make_settings(const config& cfg)
     return s;
 }
 
-// Runs cycles start-to-start every interval until a signal; one cycle when interval is 0.
-asio::awaitable<int> schedule(s3::client& s3, const config& cfg, const options& o,
-                              const std::filesystem::path& state_dir, bool& stopping, asio::steady_timer& wake,
-                              metrics& stats)
+// Everything a running syncd owns. Lives on the io_context thread; signal handlers and the
+// schedule only touch it from there.
+struct service {
+    options opt;
+    config cfg;
+    std::filesystem::path state_dir;
+    std::optional<process_lock> lock;
+    std::unique_ptr<s3::client> s3;
+    metrics stats;
+    asio::steady_timer wake;     // the wait between cycles
+    asio::steady_timer grace;    // in-flight requests get this long after a signal
+    asio::steady_timer ticker;   // progress lines
+    bool stopping = false;
+    bool reload_requested = false;
+    bool done = false;
+    bool in_cycle = false;
+    cycle_progress progress;
+    std::chrono::steady_clock::time_point cycle_started;
+
+    service(asio::io_context& io, options o, config c, std::filesystem::path state)
+        : opt(std::move(o)), cfg(std::move(c)), state_dir(std::move(state)), stats(cfg.sync_interval),
+          wake(io), grace(io), ticker(io)
+    {
+    }
+};
+
+void apply_log_settings(const options& o, const config& cfg)
 {
-    const bool repeat = !o.once && cfg.sync_interval.count() > 0;
-    const auto interval = std::chrono::duration_cast<std::chrono::steady_clock::duration>(cfg.sync_interval);
+    log::configure(o.format.value_or(cfg.log_fmt.value_or(log_format::text)),
+                   o.level.value_or(cfg.log_lvl.value_or(log_level::info)));
+}
+
+bool same_target(const config& a, const config& b)
+{
+    return a.local_dir == b.local_dir && a.bucket_name == b.bucket_name && a.prefix == b.prefix &&
+           a.endpoint == b.endpoint;
+}
+
+// SIGHUP: re-read the file between cycles. Anything wrong with the new file leaves the running
+// configuration untouched.
+void reload(service& svc, asio::any_io_executor ex)
+{
+    svc.reload_requested = false;
+    auto loaded = load_config(svc.opt.config_path, process_env());
+    auto keep = [&](const std::string& why) {
+        log::error("config_reload", why + "; keeping the previous configuration", {{"file", svc.opt.config_path}});
+    };
+    if (!loaded.errors.empty()) {
+        for (const auto& d : loaded.errors)
+            log::error("config_reload", d.to_string(), {{"file", d.file}, {"line", std::uint64_t{d.line}}, {"key", d.key}});
+        return keep(svc.opt.config_path + " is invalid");
+    }
+    config next = std::move(*loaded.cfg);
+    if (next.aws_access_key.empty() || next.aws_secret_key.empty())
+        return keep("no credentials in the new configuration");
+    std::optional<process_lock> new_lock;
+    if (!svc.opt.dry_run && !same_target(svc.cfg, next)) {
+        std::string why;
+        new_lock = process_lock::acquire(svc.state_dir, next, why);
+        if (!new_lock)
+            return keep(why);
+    }
+    auto client = s3::client::create(ex, make_settings(next));
+    if (!client)
+        return keep(client.error().to_string());
+    if (next.metrics_listen != svc.cfg.metrics_listen)
+        log::warn("config_reload", "metrics_listen changed; it takes effect after a restart");
+    for (const auto& w : loaded.warnings)
+        log::warn("config", w);
+    svc.cfg = std::move(next);
+    svc.s3 = std::move(*client);
+    if (new_lock)
+        svc.lock = std::move(new_lock);
+    svc.stats.set_interval(svc.cfg.sync_interval);
+    apply_log_settings(svc.opt, svc.cfg);
+    log::info("config_reload", "configuration reloaded from " + svc.opt.config_path,
+              {{"file", svc.opt.config_path}});
+}
+
+// Runs cycles start-to-start every interval until a signal; one cycle when interval is 0.
+asio::awaitable<int> schedule(service& svc)
+{
+    auto ex = co_await asio::this_coro::executor;
     auto next = std::chrono::steady_clock::now();
     int status = 0;
     for (;;) {
-        stats.cycle_started(metrics::clock::now());
-        cycle_options opts{o.dry_run, state_dir, &stopping}; // named: see sync_cycle.cpp on GCC 12
-        const auto report = co_await run_cycle(s3, cfg, std::move(opts));
-        stats.cycle_finished(report, metrics::clock::now());
+        svc.stats.cycle_started(metrics::clock::now());
+        svc.progress = {};
+        svc.in_cycle = true;
+        svc.cycle_started = std::chrono::steady_clock::now();
+        cycle_options opts{svc.opt.dry_run, svc.state_dir, &svc.stopping, &svc.progress}; // named: GCC 12
+        const auto report = co_await run_cycle(*svc.s3, svc.cfg, std::move(opts));
+        svc.in_cycle = false;
+        log::status("");
+        svc.stats.cycle_finished(report, metrics::clock::now());
         status = report.exit_status();
-        if (!repeat || stopping)
-            co_return stopping ? 0 : status;
+        const bool repeat = !svc.opt.once && svc.cfg.sync_interval.count() > 0;
+        if (!repeat || svc.stopping)
+            co_return svc.stopping ? 0 : status;
+        const auto interval = std::chrono::duration_cast<std::chrono::steady_clock::duration>(svc.cfg.sync_interval);
         next += interval;
         const auto now = std::chrono::steady_clock::now();
         if (next <= now) {
             const auto missed = (now - next) / interval + 1;
             next += missed * interval;
             log::warn("tick_skipped", "the cycle ran longer than sync_interval; skipped " +
-                                          std::to_string(missed) + " scheduled start(s)");
+                                          std::to_string(missed) + " scheduled start(s)",
+                      {{"skipped", static_cast<std::int64_t>(missed)}});
         }
-        wake.expires_at(next);
+        // Wait for the next start; a SIGHUP wakes the wait to reload, then it goes on waiting.
+        while (std::chrono::steady_clock::now() < next) {
+            svc.wake.expires_at(next);
+            boost::system::error_code ec;
+            co_await svc.wake.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+            if (svc.stopping)
+                co_return 0;
+            if (svc.reload_requested)
+                reload(svc, ex);
+        }
+        if (svc.reload_requested)
+            reload(svc, ex);
+    }
+}
+
+// A live line on a terminal for --once; otherwise a "progress" log line every progress_interval
+// while a cycle runs.
+asio::awaitable<void> report_progress(service& svc)
+{
+    const bool live = svc.opt.once && !svc.opt.dry_run && ::isatty(STDERR_FILENO) &&
+                      svc.opt.format.value_or(svc.cfg.log_fmt.value_or(log_format::text)) == log_format::text;
+    while (!svc.done) {
+        const auto cadence = live ? std::chrono::nanoseconds{std::chrono::milliseconds{500}} : svc.cfg.progress_interval;
+        if (cadence.count() <= 0) {
+            svc.ticker.expires_after(std::chrono::seconds{1});
+        } else {
+            svc.ticker.expires_after(cadence);
+        }
         boost::system::error_code ec;
-        co_await wake.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-        if (stopping)
-            co_return 0;
+        co_await svc.ticker.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        if (svc.done || !svc.in_cycle || cadence.count() <= 0)
+            continue;
+        const auto elapsed = std::chrono::steady_clock::now() - svc.cycle_started;
+        const auto line = format_progress(svc.progress, elapsed);
+        if (live) {
+            log::status(line);
+        } else {
+            const auto& p = svc.progress;
+            log::info("progress", "progress: " + line,
+                      {{"files_done", p.files_done}, {"files_total", p.files_total},
+                       {"bytes_done", p.bytes_done}, {"bytes_total", p.bytes_total}});
+        }
     }
 }
 
@@ -173,86 +296,89 @@ int main(int argc, char** argv)
         std::fprintf(stderr, "syncd: configuration invalid; nothing was done\n");
         return exit_usage;
     }
-    const config cfg = std::move(*loaded.cfg);
-    log::configure(o.format.value_or(cfg.log_fmt.value_or(log_format::text)),
-                   o.level.value_or(cfg.log_lvl.value_or(log_level::info)));
+    apply_log_settings(o, *loaded.cfg);
     for (const auto& w : loaded.warnings)
         log::warn("config", w);
 
     if (o.check_config) {
-        std::fputs(describe(cfg).c_str(), stdout);
+        std::fputs(describe(*loaded.cfg).c_str(), stdout);
         return 0;
     }
-    if (cfg.aws_access_key.empty() || cfg.aws_secret_key.empty()) {
+    if (loaded.cfg->aws_access_key.empty() || loaded.cfg->aws_secret_key.empty()) {
         std::fprintf(stderr, "syncd: %s: no credentials: set aws_access_key and aws_secret_key, or "
                              "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY\n", o.config_path.c_str());
         return exit_usage;
     }
 
-    const auto state_dir = default_state_dir(process_env());
-    std::optional<process_lock> lock;
+    asio::io_context io;
+    service svc(io, o, std::move(*loaded.cfg), default_state_dir(process_env()));
     if (!o.dry_run) {
         std::string why;
-        auto acquired = process_lock::acquire(state_dir, cfg, why);
-        if (!acquired) {
+        svc.lock = process_lock::acquire(svc.state_dir, svc.cfg, why);
+        if (!svc.lock) {
             std::fprintf(stderr, "syncd: %s\n", why.c_str());
             return exit_usage;
         }
-        lock.emplace(std::move(*acquired));
     }
-
-    asio::io_context io;
-    auto s3 = s3::client::create(io.get_executor(), make_settings(cfg));
+    auto s3 = s3::client::create(io.get_executor(), make_settings(svc.cfg));
     if (!s3) {
         std::fprintf(stderr, "syncd: %s\n", s3.error().to_string().c_str());
         return exit_usage;
     }
+    svc.s3 = std::move(*s3);
 
-    metrics stats(cfg.sync_interval);
     std::unique_ptr<metrics_server> metrics_http;
-    if (!cfg.metrics_listen.empty() && !o.dry_run) {
+    if (!svc.cfg.metrics_listen.empty() && !o.dry_run) {
         std::string why;
-        metrics_http = metrics_server::start(io.get_executor(), cfg.metrics_listen, stats, why);
+        metrics_http = metrics_server::start(io.get_executor(), svc.cfg.metrics_listen, svc.stats, why);
         if (!metrics_http) {
             std::fprintf(stderr, "syncd: %s\n", why.c_str());
             return exit_usage;
         }
-        log::info("metrics", "serving /metrics and /healthz on " + cfg.metrics_listen,
+        log::info("metrics", "serving /metrics and /healthz on " + svc.cfg.metrics_listen,
                   {{"port", static_cast<std::int64_t>(metrics_http->port())}});
     }
 
-    bool stopping = false;
-    asio::steady_timer wake(io);   // the wait between cycles
-    asio::steady_timer grace(io);  // in-flight requests get this long after a signal
-    asio::signal_set signals(io, SIGINT, SIGTERM);
+    asio::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);
     std::function<void(boost::system::error_code, int)> on_signal = [&](boost::system::error_code ec, int sig) {
         if (ec)
             return;
-        const char* name = sig == SIGTERM ? "SIGTERM" : "SIGINT";
-        if (stopping) {
-            log::warn("shutdown", std::string("second ") + name + "; cancelling requests in flight now");
-            (*s3)->shutdown();
+        signals.async_wait(on_signal);
+        if (sig == SIGHUP) {
+            log::info("config_reload", svc.in_cycle ? "received SIGHUP; the configuration is re-read when this cycle ends"
+                                                    : "received SIGHUP; re-reading the configuration");
+            svc.reload_requested = true;
+            if (!svc.in_cycle)
+                svc.wake.cancel();
             return;
         }
-        stopping = true;
+        const char* name = sig == SIGTERM ? "SIGTERM" : "SIGINT";
+        if (svc.stopping) {
+            log::warn("shutdown", std::string("second ") + name + "; cancelling requests in flight now");
+            svc.s3->shutdown();
+            return;
+        }
+        svc.stopping = true;
         log::info("shutdown", std::string("received ") + name + "; starting nothing new, letting requests in flight finish (up to " +
                                   std::to_string(shutdown_grace.count()) + " s)");
-        wake.cancel();
-        grace.expires_after(shutdown_grace);
-        grace.async_wait([&](boost::system::error_code e) {
+        svc.wake.cancel();
+        svc.grace.expires_after(shutdown_grace);
+        svc.grace.async_wait([&](boost::system::error_code e) {
             if (e)
                 return;
             log::warn("shutdown", "grace period over; cancelling requests in flight (their files stay unmarked)");
-            (*s3)->shutdown();
+            svc.s3->shutdown();
         });
-        signals.async_wait(on_signal);
     };
     signals.async_wait(on_signal);
 
+    asio::co_spawn(io, report_progress(svc), asio::detached);
     int status = 1;
-    asio::co_spawn(io, schedule(**s3, cfg, o, state_dir, stopping, wake, stats), [&](std::exception_ptr e, int s) {
+    asio::co_spawn(io, schedule(svc), [&](std::exception_ptr e, int s) {
+        svc.done = true;
         signals.cancel();
-        grace.cancel();
+        svc.grace.cancel();
+        svc.ticker.cancel();
         if (metrics_http)
             metrics_http->stop();
         if (e)

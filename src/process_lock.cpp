@@ -1,5 +1,7 @@
 #include "syncd/process_lock.hpp"
 
+#include <utility>
+
 #include "syncd/state.hpp"
 
 #include <cerrno>
@@ -46,6 +48,17 @@ std::optional<process_lock> process_lock::acquire(const std::filesystem::path& s
 process_lock::process_lock(process_lock&& other) noexcept : fd_(other.fd_), path_(std::move(other.path_))
 {
     other.fd_ = -1;
+}
+
+process_lock& process_lock::operator=(process_lock&& other) noexcept
+{
+    if (this != &other) {
+        if (fd_ >= 0)
+            ::close(fd_);
+        fd_ = std::exchange(other.fd_, -1);
+        path_ = std::move(other.path_);
+    }
+    return *this;
 }
 
 process_lock::~process_lock()

@@ -104,7 +104,9 @@ public:
 
         auto listing = co_await s3_.list_objects(cfg_.prefix);
         if (!listing) {
-            fail_cycle(listing.error());
+            // Without a listing nothing can be decided: whatever the cause (retries exhausted on
+            // 5xx or dropped connections included), the endpoint is unusable for this cycle.
+            fail_cycle(listing.error(), true);
         } else {
             remote_.reserve(listing->size());
             for (auto& o : *listing)
@@ -169,9 +171,9 @@ private:
         }
     }
 
-    void fail_cycle(const error& e)
+    void fail_cycle(const error& e, bool always_fatal = false)
     {
-        if (retry::is_fatal(e.code)) {
+        if (always_fatal || retry::is_fatal(e.code)) {
             report_.fatal = e;
             log::error("fatal", e.to_string() + hint(e), {{"code", e.s3_code}, {"request_id", e.request_id}});
         } else {
@@ -212,8 +214,15 @@ private:
         }
         // Marker decisions first (they are cheap), then the uploads in walk order, so that a run
         // folder's files go up together and it is marked as early as possible.
-        for (auto& u : uploads)
+        for (auto& u : uploads) {
             queue_.push_back(u);
+            if (opt_.progress) {
+                ++opt_.progress->files_total;
+                opt_.progress->bytes_total += file(*u.upload).size;
+            }
+        }
+        if (opt_.progress)
+            opt_.progress->planned = true;
         co_await run_workers();
     }
 
@@ -308,6 +317,10 @@ private:
                     budget_.release(size);
                 }
                 ready = tracker_->file_done(p.dir, ok);
+                if (opt_.progress) {
+                    ++opt_.progress->files_done;
+                    opt_.progress->bytes_done += file(p).size;
+                }
             }
             co_await decide_markers(ready);
         }

@@ -36,6 +36,7 @@ struct config {
     std::string ca_bundle;            // "" = system store
     unsigned concurrency = 64;
     std::chrono::nanoseconds settle_time{0};
+    std::chrono::nanoseconds progress_interval{std::chrono::seconds{30}}; // 0 = no progress lines
     bool overwrite_changed = false;
     marker_location markers = marker_location::s3;
     std::vector<std::string> exclude;

@@ -28,6 +28,10 @@ inline void info(std::string_view ev, std::string_view msg, fields f = {}) { wri
 inline void warn(std::string_view ev, std::string_view msg, fields f = {}) { write(log_level::warn, ev, msg, f); }
 inline void error(std::string_view ev, std::string_view msg, fields f = {}) { write(log_level::error, ev, msg, f); }
 
+// Draws (or, with "", clears) a live status line on a terminal: carriage return, no newline.
+// The next log line clears it first.
+void status(std::string_view text);
+
 // Shell-style quoting for names in messages, so spaces and odd bytes stay visible.
 std::string quote(std::string_view s);
 

@@ -18,6 +18,7 @@ public:
     using clock = std::chrono::system_clock;
 
     explicit metrics(std::chrono::nanoseconds interval) : interval_(interval) {}
+    void set_interval(std::chrono::nanoseconds interval) { interval_ = interval; }
 
     void cycle_started(clock::time_point now);
     void cycle_finished(const cycle_report& r, clock::time_point now);

@@ -16,7 +16,7 @@ public:
     static std::optional<process_lock> acquire(const std::filesystem::path& state_dir, const config& cfg,
                                                std::string& why);
     process_lock(process_lock&& other) noexcept;
-    process_lock& operator=(process_lock&&) = delete;
+    process_lock& operator=(process_lock&& other) noexcept;
     ~process_lock();
 
     const std::filesystem::path& path() const { return path_; }

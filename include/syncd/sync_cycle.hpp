@@ -3,6 +3,7 @@
 
 #include "syncd/config.hpp"
 #include "syncd/cycle_report.hpp"
+#include "syncd/progress.hpp"
 #include "syncd/errc.hpp"
 #include "syncd/s3_client.hpp"
 
@@ -20,6 +21,7 @@ struct cycle_options {
     bool dry_run = false;
     std::filesystem::path state_dir; // where the marker cache lives
     const bool* stopping = nullptr;  // set on SIGTERM/SIGINT: start nothing new
+    cycle_progress* progress = nullptr; // updated as the cycle goes, for progress lines
 };
 
 boost::asio::awaitable<cycle_report> run_cycle(s3::client& s3, const config& cfg, cycle_options opt);

@@ -66,10 +66,11 @@ def boto_client(endpoint, key, secret, verify=None):
 
 
 class Request:
-    __slots__ = ("method", "path", "status")
+    __slots__ = ("method", "path", "status", "start", "end")
 
-    def __init__(self, method, path, status):
+    def __init__(self, method, path, status, start=None, end=None):
         self.method, self.path, self.status = method, path, status
+        self.start, self.end = start, end  # monotonic times (FaultProxy only)
 
     def __repr__(self):
         return f"{self.method} {self.path} {self.status}"
@@ -232,6 +233,7 @@ class FaultProxy:
     (method, path, status). Rules, changeable while running:
       fail_keys   object keys (decoded, without bucket) whose PUT gets 400 InvalidArgument
       delay_keys  {key: seconds} a PUT of that key is held this long before being forwarded
+      delay_puts  seconds every PUT is held (0 = none)
       down        True: every connection is closed at once (endpoint gone)
     """
 
@@ -239,6 +241,7 @@ class FaultProxy:
         self.upstream = upstream
         self.fail_keys = set()
         self.delay_keys = {}
+        self.delay_puts = 0.0
         self.down = False
         self.log = []
         self.lock = threading.Lock()
@@ -255,12 +258,15 @@ class FaultProxy:
                     self.close_connection = True
                     self.connection.shutdown(socket.SHUT_RDWR)
                     return
+                start = time.monotonic()
                 n = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(n) if n else b""
                 key = urllib.parse.unquote(self.path.split("?", 1)[0]).split("/", 2)
                 key = key[2] if len(key) > 2 else ""
                 if self.command == "PUT" and key in proxy.delay_keys:
                     time.sleep(proxy.delay_keys[key])
+                if self.command == "PUT" and proxy.delay_puts:
+                    time.sleep(proxy.delay_puts)
                 if self.command == "PUT" and key in proxy.fail_keys:
                     status, headers, data = 400, [("Content-Type", "application/xml")], (
                         b"<?xml version='1.0' encoding='UTF-8'?><Error><Code>InvalidArgument</Code>"
@@ -276,7 +282,7 @@ class FaultProxy:
                                if k.lower() not in ("transfer-encoding", "connection", "content-length")]
                     conn.close()
                 with proxy.lock:
-                    proxy.log.append(Request(self.command, self.path, status))
+                    proxy.log.append(Request(self.command, self.path, status, start, time.monotonic()))
                 self.send_response(status)
                 for k, v in headers:
                     self.send_header(k, v)

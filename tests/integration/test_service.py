@@ -1,0 +1,332 @@
+"""Issue 4: service mode — schedule, no overlap, lock, signals, logs, progress, metrics."""
+import json
+import os
+import pty
+import re
+import select
+import signal
+import subprocess
+import tempfile
+import time
+import unittest
+import urllib.error
+import urllib.request
+
+from harness import (SYNCD, FaultProxy, Moto, TempDirTest, all_objects, clean_env, free_port,
+                     get_bytes, local_dirs, marker_key, merkle, write_config, write_tree)
+
+
+def setUpModule():
+    global MOTO, TMP
+    TMP = tempfile.mkdtemp(prefix="syncd-service-")
+    MOTO = Moto(TMP)
+
+
+def tearDownModule():
+    MOTO.stop()
+
+
+def wait_for(pred, timeout, step=0.1):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        v = pred()
+        if v:
+            return v
+        time.sleep(step)
+    return pred()
+
+
+class Service(TempDirTest):
+    def configure(self, endpoint, bucket, **extra):
+        keys = dict(aws_access_key="k", aws_secret_key="s", local_dir=self.tree,
+                    bucket_name=bucket, endpoint=endpoint, region="us-east-1", concurrency=8)
+        keys.update(extra)
+        write_config(self.conf, **keys)
+
+    def start(self, *args):
+        self.errlog = open(os.path.join(self.tmp, "syncd.stderr"), "w+")
+        p = subprocess.Popen([SYNCD, *args, self.conf], env=clean_env(self.state),
+                             stdout=subprocess.DEVNULL, stderr=self.errlog)
+        self.addCleanup(self.kill, p)
+        return p
+
+    def kill(self, p):
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        self.errlog.close()
+
+    def stderr(self):
+        self.errlog.flush()
+        with open(self.errlog.name, errors="replace") as f:
+            return f.read()
+
+    def stop(self, p, timeout=20):
+        p.send_signal(signal.SIGTERM)
+        t0 = time.monotonic()
+        rc = p.wait(timeout)
+        return rc, time.monotonic() - t0
+
+    def keys(self, bucket):
+        return set(all_objects(MOTO.client(), bucket))
+
+    def test_new_files_are_uploaded_and_marked_while_running(self):
+        bucket = MOTO.make_bucket(self.bucket_name())
+        write_tree(self.tree, {"a/1.txt": "one"})
+        self.configure(MOTO.endpoint, bucket, sync_interval="1s")
+        p = self.start()
+        self.assertTrue(wait_for(lambda: "a/syncd.txt" in self.keys(bucket), 10), self.stderr())
+        write_tree(self.tree, {"b/2.txt": "two", "a/3.txt": "three"})
+        t0 = time.monotonic()
+        ok = wait_for(lambda: {"b/syncd.txt", "b/2.txt", "a/3.txt"} <= self.keys(bucket), 10)
+        self.assertTrue(ok, self.stderr())
+        self.assertLess(time.monotonic() - t0, 4, "picked up within a couple of intervals")
+        # The markers of a and the root are rewritten with the new digests.
+        s3 = MOTO.client()
+        self.assertTrue(wait_for(lambda: json.loads(get_bytes(s3, bucket, "syncd.txt"))["digest"]
+                                 == merkle(self.tree)[0], 5))
+        self.assertEqual(json.loads(get_bytes(s3, bucket, "a/syncd.txt"))["digest"],
+                         merkle(self.tree, "a")[0])
+        rc, took = self.stop(p)
+        self.assertEqual(rc, 0, self.stderr())
+
+    def test_cycles_never_overlap_and_late_ticks_are_skipped(self):
+        bucket = MOTO.make_bucket(self.bucket_name())
+        write_tree(self.tree, {"slow/big.bin": os.urandom(4096), "x/y.txt": "y"})
+        proxy = FaultProxy(MOTO)
+        self.addCleanup(proxy.stop)
+        proxy.delay_keys = {"slow/big.bin": 3.5}
+        self.configure(proxy.endpoint, bucket, sync_interval="1s")
+        p = self.start()
+        self.assertTrue(wait_for(lambda: "syncd.txt" in self.keys(bucket), 20), self.stderr())
+        write_tree(self.tree, {"late/z.txt": "z"})
+        self.assertTrue(wait_for(lambda: "late/syncd.txt" in self.keys(bucket), 10), self.stderr())
+        rc, _ = self.stop(p)
+        self.assertEqual(rc, 0)
+        reqs = proxy.requests()
+        lists = [q for q in reqs if "list-type=2" in q.path]
+        self.assertGreaterEqual(len(lists), 2)
+        # A cycle starts with its LIST; no request of an earlier cycle may still be in flight.
+        for lst in lists:
+            overlapping = [q for q in reqs if q is not lst and q.start < lst.start < q.end]
+            self.assertFalse(overlapping, f"cycle started while {overlapping} were in flight")
+        self.assertIn("skipped", self.stderr())
+
+    def test_second_process_is_refused_while_the_first_runs(self):
+        bucket = MOTO.make_bucket(self.bucket_name())
+        write_tree(self.tree, {"a.txt": "a"})
+        self.configure(MOTO.endpoint, bucket, sync_interval="1h")
+        p = self.start()
+        self.assertTrue(wait_for(lambda: "syncd.txt" in self.keys(bucket), 10), self.stderr())
+        r = subprocess.run([SYNCD, "--once", self.conf], env=clean_env(self.state),
+                           capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("already syncing", r.stderr)
+        self.assertIn(self.state, r.stderr)  # says where the lock lives
+        rc, _ = self.stop(p)
+        self.assertEqual(rc, 0)
+        r = subprocess.run([SYNCD, "--once", self.conf], env=clean_env(self.state),
+                           capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+    def test_sigterm_mid_cycle_exits_cleanly_and_marks_nothing_unverified(self):
+        bucket = MOTO.make_bucket(self.bucket_name())
+        files = {f"run{r}/lane{l}/f{i}.dat": os.urandom(2000)
+                 for r in range(3) for l in range(3) for i in range(6)}
+        write_tree(self.tree, files)
+        proxy = FaultProxy(MOTO)
+        self.addCleanup(proxy.stop)
+        proxy.delay_puts = 0.3
+        self.configure(proxy.endpoint, bucket, concurrency=4)
+        p = self.start("--once")
+        self.assertTrue(wait_for(lambda: len([q for q in proxy.requests() if q.method == "PUT"]) >= 8,
+                                 30), self.stderr())
+        rc, took = self.stop(p)
+        self.assertEqual(rc, 0, self.stderr())
+        self.assertLess(took, 12, "within the grace period")
+        self.assertIn("SIGTERM", self.stderr())
+        s3 = MOTO.client()
+        objects = self.keys(bucket)
+        self.assertNotIn("syncd.txt", objects)
+        for d in local_dirs(self.tree):
+            if marker_key("", d) in objects:
+                for f in files:
+                    if f.startswith(d + "/"):
+                        self.assertIn(f, objects, f"{d} marked without {f}")
+        self.assertLess(len([k for k in objects if k in files]), len(files), "stopped early")
+        proxy.delay_puts = 0
+        r = subprocess.run([SYNCD, "--once", self.conf], env=clean_env(self.state),
+                           capture_output=True, text=True, timeout=120)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        objects = all_objects(s3, bucket)
+        for f, data in files.items():
+            self.assertEqual(get_bytes(s3, bucket, f), data)
+        self.assertEqual({k for k in objects if k.endswith("syncd.txt")},
+                         {marker_key("", d) for d in local_dirs(self.tree)})
+
+    def test_metrics_match_the_server_and_healthz_follows_the_endpoint(self):
+        bucket = MOTO.make_bucket(self.bucket_name())
+        write_tree(self.tree, {f"d{i}/f{j}.txt": f"{i}{j}" for i in range(3) for j in range(4)})
+        proxy = FaultProxy(MOTO)
+        self.addCleanup(proxy.stop)
+        port = free_port()
+        self.configure(proxy.endpoint, bucket, sync_interval="1s", metrics_listen=f"127.0.0.1:{port}")
+        p = self.start()
+        base = f"http://127.0.0.1:{port}"
+
+        def get(path):
+            try:
+                with urllib.request.urlopen(base + path, timeout=5) as r:
+                    return r.status, r.read().decode()
+            except urllib.error.HTTPError as e:
+                return e.code, e.read().decode()
+            except OSError:
+                return None, ""
+
+        def metrics():
+            status, text = get("/metrics")
+            if status != 200:
+                return None
+            out = {}
+            for line in text.splitlines():
+                if not line or line.startswith("#"):
+                    self.assertRegex(line, r"^(# (HELP|TYPE) \w+ .+)?$")
+                    continue
+                m = re.fullmatch(r'([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[a-zA-Z_]+="[^"]*"(,[a-zA-Z_]+="[^"]*")*\})? '
+                                 r'(-?[0-9.eE+-]+|NaN|[+-]Inf)', line)
+                self.assertTrue(m, f"not a Prometheus sample line: {line!r}")
+                out[m.group(1) + (m.group(2) or "")] = float(m.group(4))
+            return out
+
+        self.assertTrue(wait_for(lambda: (metrics() or {}).get("syncd_cycles_total", 0) >= 2, 15),
+                        self.stderr())
+        self.assertEqual(get("/healthz")[0], 200)
+        # Pause between cycles is not guaranteed; read metrics and the proxy log while no cycle
+        # runs, and compare.
+        def consistent():
+            m = metrics()
+            if not m or m["syncd_cycle_in_progress"] != 0:
+                return None
+            reqs = proxy.requests()
+            m2 = metrics()
+            if m2 != m:
+                return None
+            return m, reqs
+        m, reqs = wait_for(consistent, 10)
+        puts = [q for q in reqs if q.method == "PUT"]
+        lists = [q for q in reqs if "list-type=2" in q.path]
+        self.assertEqual(m['syncd_s3_requests_total{operation="put"}'], len(puts))
+        self.assertEqual(m['syncd_s3_requests_total{operation="list"}'], len(lists))
+        self.assertEqual(m["syncd_files_uploaded_total"], 12)
+        self.assertEqual(m["syncd_markers_written_total"], 4)
+        self.assertEqual(m["syncd_directories_unmarked"], 0)
+        self.assertGreater(m["syncd_last_success_timestamp_seconds"], time.time() - 60)
+
+        proxy.down = True
+        st = wait_for(lambda: (lambda r: r if r[0] == 503 else None)(get("/healthz")), 60)
+        self.assertTrue(st, "healthz never turned 503 while the endpoint was down")
+        self.assertIn("failed", st[1])
+        proxy.down = False
+        self.assertTrue(wait_for(lambda: get("/healthz")[0] == 200, 60), self.stderr())
+        rc, _ = self.stop(p)
+        self.assertEqual(rc, 0)
+
+    def test_json_logs_are_one_object_per_line(self):
+        bucket = MOTO.make_bucket(self.bucket_name())
+        s3 = MOTO.client()
+        s3.put_object(Bucket=bucket, Key="conflict.txt", Body=b"longer than local")
+        write_tree(self.tree, {"a/b.txt": "b", "conflict.txt": "short"})
+        os.symlink("b.txt", os.path.join(self.tree, "a", "link"))
+        with open(os.path.join(os.fsencode(self.tree), b"a", b"bad\xff"), "wb") as f:
+            f.write(b"x")
+        self.configure(MOTO.endpoint, bucket, aws_secret_key="a-secret-never-logged")
+        r = self.syncd("--once", "--log-format=json")
+        self.assertExit(r, 1)
+        events = []
+        for line in r.stderr.splitlines():
+            j = json.loads(line)
+            self.assertIn("event", j)
+            self.assertIn("ts", j)
+            self.assertIn("level", j)
+            events.append(j)
+        kinds = {e["event"] for e in events}
+        self.assertLessEqual({"cycle_start", "upload", "skip", "conflict", "error", "cycle_end"}, kinds)
+        end = [e for e in events if e["event"] == "cycle_end"][-1]
+        for k in ("files_seen", "uploaded", "bytes_uploaded", "verified", "pending", "conflicts",
+                  "failed", "markers_written"):
+            self.assertIn(k, end)
+        self.assertEqual(end["conflicts"], 1)
+        self.assertNotIn("a-secret-never-logged", r.stderr + r.stdout)
+        # Same via the config key.
+        self.configure(MOTO.endpoint, bucket, log_format="json")
+        r = self.syncd("--once")
+        for line in r.stderr.splitlines():
+            self.assertIn("event", json.loads(line))
+
+    def test_progress_lines_during_a_long_cycle(self):
+        bucket = MOTO.make_bucket(self.bucket_name())
+        write_tree(self.tree, {f"f{i}.bin": os.urandom(1000) for i in range(6)})
+        proxy = FaultProxy(MOTO)
+        self.addCleanup(proxy.stop)
+        proxy.delay_puts = 0.6
+        self.configure(proxy.endpoint, bucket, concurrency=1, progress_interval="1s")
+        r = self.syncd("--once")
+        self.assertExit(r, 0)
+        lines = [l for l in r.stderr.splitlines() if "progress:" in l]
+        self.assertGreaterEqual(len(lines), 2, r.stderr)
+        self.assertRegex(lines[-1], r"\d+/6 files, .*/s")
+
+    def test_live_progress_line_on_a_terminal(self):
+        bucket = MOTO.make_bucket(self.bucket_name())
+        write_tree(self.tree, {f"f{i}.bin": os.urandom(1000) for i in range(4)})
+        proxy = FaultProxy(MOTO)
+        self.addCleanup(proxy.stop)
+        proxy.delay_puts = 0.5
+        self.configure(proxy.endpoint, bucket, concurrency=1)
+        master, slave = pty.openpty()
+        p = subprocess.Popen([SYNCD, "--once", self.conf], env=clean_env(self.state),
+                             stdout=subprocess.DEVNULL, stderr=slave)
+        os.close(slave)
+        out = b""
+        while True:
+            ready, _, _ = select.select([master], [], [], 30)
+            if not ready:
+                break
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            out += chunk
+        os.close(master)
+        self.assertEqual(p.wait(30), 0)
+        text = out.decode(errors="replace")
+        self.assertRegex(text, r"\r\x1b\[K\d+/4 files, [^\n]*ETA")
+
+    def test_sighup_reloads_and_an_invalid_file_keeps_the_old_config(self):
+        bucket = MOTO.make_bucket(self.bucket_name())
+        write_tree(self.tree, {"a.txt": "a"})
+        self.configure(MOTO.endpoint, bucket, sync_interval="1s", prefix="one")
+        p = self.start()
+        self.assertTrue(wait_for(lambda: "one/syncd.txt" in self.keys(bucket), 10), self.stderr())
+
+        with open(self.conf, "a") as f:
+            f.write("no_such_key = 1\n")
+        p.send_signal(signal.SIGHUP)
+        self.assertTrue(wait_for(lambda: "keeping the previous configuration" in self.stderr(), 10))
+        write_tree(self.tree, {"b.txt": "b"})
+        self.assertTrue(wait_for(lambda: "one/b.txt" in self.keys(bucket), 10), self.stderr())
+        self.assertIsNone(p.poll())
+
+        self.configure(MOTO.endpoint, bucket, sync_interval="1s", prefix="two")
+        p.send_signal(signal.SIGHUP)
+        self.assertTrue(wait_for(lambda: {"two/a.txt", "two/b.txt", "two/syncd.txt"} <= self.keys(bucket),
+                                 10), self.stderr())
+        self.assertIn("configuration reloaded", self.stderr())
+        rc, _ = self.stop(p)
+        self.assertEqual(rc, 0)
+
+
+if __name__ == "__main__":
+    unittest.main()
