@@ -327,6 +327,55 @@ class Service(TempDirTest):
         rc, _ = self.stop(p)
         self.assertEqual(rc, 0)
 
+    def test_clean_shutdown_as_pid_1(self):
+        bucket = MOTO.make_bucket(self.bucket_name())
+        write_tree(self.tree, {f"d/f{i}.bin": os.urandom(500) for i in range(10)})
+        proxy = FaultProxy(MOTO)
+        self.addCleanup(proxy.stop)
+        proxy.delay_puts = 0.5
+        self.configure(proxy.endpoint, bucket, sync_interval="1s", concurrency=2)
+        outer = subprocess.Popen(["unshare", "--pid", "--fork", "--mount-proc", SYNCD, self.conf],
+                                 env=clean_env(self.state), stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.PIPE, text=True)
+        self.addCleanup(lambda: outer.poll() is None and (outer.kill(), outer.wait()))
+
+        def child():
+            try:
+                with open(f"/proc/{outer.pid}/task/{outer.pid}/children") as f:
+                    kids = f.read().split()
+                return int(kids[0]) if kids else None
+            except OSError:
+                return None
+        pid = wait_for(child, 10)
+        self.assertTrue(pid)
+        with open(f"/proc/{pid}/status") as f:
+            self.assertIn("NSpid:\t%d\t1" % pid, f.read(), "syncd is not PID 1 in its namespace")
+        self.assertTrue(wait_for(lambda: any(q.method == "PUT" for q in proxy.requests()), 10))
+        os.kill(pid, signal.SIGTERM)
+        _, err = outer.communicate(timeout=20)
+        self.assertEqual(outer.returncode, 0, err)
+        self.assertIn("SIGTERM", err)
+
+
+class OperationsFiles(TempDirTest):
+    def test_example_config_names_every_key_and_validates(self):
+        example = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+            os.path.abspath(__file__)))), "docs", "examples", "syncd.conf")
+        with open(example) as f:
+            text = f.read()
+        text = re.sub(r"(?m)^local_dir = .*$", f"local_dir = {self.tree}", text)
+        with open(self.conf, "w") as f:
+            f.write(text)
+        os.chmod(self.conf, 0o600)
+        r = self.syncd("--check-config")
+        self.assertExit(r, 0)
+        effective = {line.split(" = ", 1)[0] for line in r.stdout.splitlines() if " = " in line}
+        effective.discard("credentials_from")  # --check-config says where credentials came from
+        self.assertGreater(len(effective), 20)
+        documented = set(re.findall(r"(?m)^#?([a-z_0-9]+) = ", text))
+        self.assertEqual(effective - documented, set(), "keys missing from docs/examples/syncd.conf")
+        self.assertEqual(documented - effective, set(), "example names keys syncd does not know")
+
 
 if __name__ == "__main__":
     unittest.main()
