@@ -472,6 +472,8 @@ std::string describe(const config& c)
     line("marker_location", c.markers == marker_location::s3 ? "s3" : c.markers == marker_location::local ? "local" : "both");
     for (const auto& e : c.exclude)
         line("exclude", e);
+    if (c.exclude.empty())
+        line("exclude", "(none)");
     line("follow_symlinks", yes(c.follow_symlinks));
     line("multipart_threshold", format_size(c.multipart_threshold));
     line("part_size", format_size(c.part_size));
