@@ -17,18 +17,21 @@ std::string object_key(std::string_view prefix, std::string_view dir_rel, std::s
 
 namespace {
 
-file_action decide(const file_entry& f, std::size_t key_size, const remote_object* obj,
+file_action decide(const file_entry& f, const std::string& key, const remote_object* obj,
                    const diff_options& opt)
 {
-    if (key_size > max_key_bytes)
+    if (key.size() > max_key_bytes)
         return file_action::invalid_key;
-    if (obj && obj->size == f.size)
+    // An object our own upload stored with bytes that failed the integrity check proves nothing,
+    // whatever its size: it is replaced, never counted as verified.
+    const bool suspect = obj && opt.suspect && opt.suspect->contains(key);
+    if (obj && obj->size == f.size && !suspect)
         return file_action::verified;
     if (opt.now_ns - f.mtime_ns < opt.settle_time.count())
         return file_action::settling;
     if (!obj)
         return file_action::upload;
-    return opt.overwrite_changed ? file_action::overwrite : file_action::conflict;
+    return opt.overwrite_changed || suspect ? file_action::overwrite : file_action::conflict;
 }
 
 } // namespace
@@ -47,7 +50,7 @@ std::vector<file_plan> diff(const tree& local, const remote_index& remote, const
             p.key = object_key(opt.prefix, dir.rel, f.name);
             auto it = remote.find(p.key);
             const remote_object* obj = it == remote.end() ? nullptr : &it->second;
-            p.action = decide(f, p.key.size(), obj, opt);
+            p.action = decide(f, p.key, obj, opt);
             if (obj)
                 p.remote_size = obj->size;
             plan.push_back(std::move(p));

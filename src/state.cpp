@@ -12,9 +12,12 @@ namespace syncd {
 std::string serialize(const marker_cache& cache)
 {
     nlohmann::json j = nlohmann::json::object();
-    for (const auto& [key, m] : cache)
+    for (const auto& [key, m] : cache.markers)
         j[key] = {{"etag", m.etag}, {"digest", m.digest}};
-    return nlohmann::json{{"version", 1}, {"markers", j}}.dump() + "\n";
+    nlohmann::json suspect = nlohmann::json::array();
+    for (const auto& key : cache.suspect)
+        suspect.push_back(key);
+    return nlohmann::json{{"version", 1}, {"markers", j}, {"suspect", suspect}}.dump() + "\n";
 }
 
 marker_cache parse_marker_cache(std::string_view text)
@@ -23,6 +26,10 @@ marker_cache parse_marker_cache(std::string_view text)
     auto j = nlohmann::json::parse(text, nullptr, false);
     if (j.is_discarded() || !j.is_object() || j.value("version", 0) != 1)
         return cache;
+    if (auto suspect = j.find("suspect"); suspect != j.end() && suspect->is_array())
+        for (const auto& k : *suspect)
+            if (k.is_string())
+                cache.suspect.insert(k.get<std::string>());
     auto markers = j.find("markers");
     if (markers == j.end() || !markers->is_object())
         return cache;
@@ -30,7 +37,7 @@ marker_cache parse_marker_cache(std::string_view text)
         if (!v.is_object() || !v.contains("etag") || !v.contains("digest") || !v["etag"].is_string() ||
             !v["digest"].is_string())
             continue;
-        cache[key] = {v["etag"].get<std::string>(), v["digest"].get<std::string>()};
+        cache.markers[key] = {v["etag"].get<std::string>(), v["digest"].get<std::string>()};
     }
     return cache;
 }

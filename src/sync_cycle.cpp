@@ -116,7 +116,9 @@ public:
             cache_ = load_marker_cache(cache_file_);
             // Named, not temporaries: GCC 12 mishandles temporaries with destructors inside a
             // co_await full-expression.
-            const diff_options options{cfg_.prefix, cfg_.overwrite_changed, cfg_.settle_time, now_ns()};
+            const diff_options options{cfg_.prefix, cfg_.overwrite_changed, cfg_.settle_time, now_ns(),
+                                       &cache_.suspect};
+            fresh_cache_.suspect = cache_.suspect;
             const auto plan = diff(tree_, remote_, options);
             co_await process(plan);
             if (!opt_.dry_run)
@@ -377,6 +379,7 @@ private:
         }
         ++report_.uploaded;
         report_.bytes_uploaded += f.size;
+        fresh_cache_.suspect.erase(p.key);
         const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                             std::chrono::steady_clock::now() - started).count();
         log::info("upload",
@@ -389,6 +392,12 @@ private:
 
     void upload_failed(int dir, const std::string& key, const error& e)
     {
+        if (e.code == make_error_code(errc::integrity_mismatch)) {
+            // Replaced next cycle, never taken as verified; saved now so a crash cannot lose it.
+            fresh_cache_.suspect.insert(key);
+            if (!opt_.dry_run)
+                save_cache();
+        }
         note(dir, "upload of " + log::quote(key) + " failed");
         if (e.code == make_error_code(errc::cancelled)) {
             ++report_.pending;
@@ -431,7 +440,7 @@ private:
                 upload_failed(dir, key, res.error());
                 co_return false;
             }
-            fresh_cache_[key] = {res->etag, sum.digest};
+            fresh_cache_.markers[key] = {res->etag, sum.digest};
         }
         if (!local_current) {
             if (auto why = write_atomic(local_dir_of(dir), cfg_.sync_marker_file, json); !why.empty()) {
@@ -458,8 +467,8 @@ private:
         auto obj = remote_.find(key);
         if (obj == remote_.end())
             co_return false;
-        if (auto c = cache_.find(key); c != cache_.end() && c->second.etag == obj->second.etag) {
-            fresh_cache_[key] = c->second;
+        if (auto c = cache_.markers.find(key); c != cache_.markers.end() && c->second.etag == obj->second.etag) {
+            fresh_cache_.markers[key] = c->second;
             co_return c->second.digest == digest;
         }
         auto got = co_await s3_.get_object(key);
@@ -470,7 +479,7 @@ private:
         auto existing = marker_digest(got->body);
         if (!existing)
             co_return false;
-        fresh_cache_[key] = {got->etag.empty() ? obj->second.etag : got->etag, *existing};
+        fresh_cache_.markers[key] = {got->etag.empty() ? obj->second.etag : got->etag, *existing};
         co_return *existing == digest;
     }
 
@@ -483,10 +492,10 @@ private:
     void save_cache()
     {
         // Keep what is still true of markers not revisited this cycle.
-        for (const auto& [key, m] : cache_) {
+        for (const auto& [key, m] : cache_.markers) {
             auto obj = remote_.find(key);
             if (obj != remote_.end() && obj->second.etag == m.etag)
-                fresh_cache_.try_emplace(key, m);
+                fresh_cache_.markers.try_emplace(key, m);
         }
         if (auto why = save_marker_cache(cache_file_, fresh_cache_); !why.empty())
             log::warn("state", "marker cache not saved (" + why +

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -22,7 +23,7 @@ using remote_index = std::unordered_map<std::string, remote_object>;
 
 enum class file_action {
     upload,      // no object at the key
-    overwrite,   // object has another size and overwrite_changed=true
+    overwrite,   // object has another size and overwrite_changed=true, or is suspect
     verified,    // object exists with the same size
     conflict,    // object has another size; reported, directory stays unmarked
     settling,    // modified less than settle_time ago; wait
@@ -42,6 +43,7 @@ struct diff_options {
     bool overwrite_changed = false;
     std::chrono::nanoseconds settle_time{0};
     std::int64_t now_ns = 0;            // wall clock, nanoseconds since the epoch
+    const std::set<std::string>* suspect = nullptr; // keys to re-upload whatever their size
 };
 
 constexpr std::size_t max_key_bytes = 1024;

@@ -9,6 +9,7 @@
 #include "syncd/config.hpp"
 
 #include <filesystem>
+#include <set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -20,7 +21,13 @@ struct cached_marker {
     std::string digest;
 };
 
-using marker_cache = std::unordered_map<std::string, cached_marker>; // key -> marker
+// What syncd remembers between cycles. markers: marker key -> marker. suspect: keys where syncd's
+// own upload stored bytes that failed the integrity check (server ETag != local MD5); such an
+// object may have the right size and wrong bytes, so it is re-uploaded, never counted as verified.
+struct marker_cache {
+    std::unordered_map<std::string, cached_marker> markers;
+    std::set<std::string> suspect;
+};
 
 std::string serialize(const marker_cache& cache);
 marker_cache parse_marker_cache(std::string_view json); // empty on anything unreadable

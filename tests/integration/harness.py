@@ -234,6 +234,7 @@ class FaultProxy:
       fail_keys   object keys (decoded, without bucket) whose PUT gets 400 InvalidArgument
       delay_keys  {key: seconds} a PUT of that key is held this long before being forwarded
       delay_puts  seconds every PUT is held (0 = none)
+      corrupt_keys object keys whose PUT body gets one byte flipped on the way (headers untouched)
       down        True: every connection is closed at once (endpoint gone)
     """
 
@@ -242,6 +243,7 @@ class FaultProxy:
         self.fail_keys = set()
         self.delay_keys = {}
         self.delay_puts = 0.0
+        self.corrupt_keys = set()
         self.down = False
         self.log = []
         self.lock = threading.Lock()
@@ -265,6 +267,8 @@ class FaultProxy:
                 key = key[2] if len(key) > 2 else ""
                 if self.command == "PUT" and key in proxy.delay_keys:
                     time.sleep(proxy.delay_keys[key])
+                if self.command == "PUT" and key in proxy.corrupt_keys and body:
+                    body = bytes([body[0] ^ 0x01]) + body[1:]
                 if self.command == "PUT" and proxy.delay_puts:
                     time.sleep(proxy.delay_puts)
                 if self.command == "PUT" and key in proxy.fail_keys:

@@ -1,5 +1,6 @@
 """Issue 2: a one-time sync of new files against real S3-compatible servers."""
 import os
+import shutil
 import socket
 import time
 import unittest
@@ -23,6 +24,8 @@ def setUpModule():
 
 def tearDownModule():
     MOTO.stop()
+    if not os.environ.get("KEEP_TEST_DIRS"):
+        shutil.rmtree(TMP, ignore_errors=True)
 
 
 class OneTimeSync(TempDirTest):

@@ -1,6 +1,7 @@
 """Issue 4: service mode — schedule, no overlap, lock, signals, logs, progress, metrics."""
 import json
 import os
+import shutil
 import pty
 import re
 import select
@@ -24,6 +25,8 @@ def setUpModule():
 
 def tearDownModule():
     MOTO.stop()
+    if not os.environ.get("KEEP_TEST_DIRS"):
+        shutil.rmtree(TMP, ignore_errors=True)
 
 
 def wait_for(pred, timeout, step=0.1):

@@ -72,3 +72,14 @@ TEST_CASE("diff: keys over 1024 bytes are refused, 1024 is fine")
     auto prefixed = diff(t, {}, {"p/", false, {}, 10});
     CHECK(prefixed[0].action == file_action::invalid_key);
 }
+
+TEST_CASE("diff: an object our upload stored with bad bytes is replaced, whatever its size")
+{
+    remote_index remote{{"p/run1/a.bin", {10, "e"}}, {"p/run1/b.bin", {21, "e"}}};
+    const std::set<std::string> suspect{"p/run1/a.bin", "p/run1/b.bin", "p/top.txt"};
+    diff_options opt{"p/", false, {}, 10'000, &suspect};
+    auto plan = diff(sample(), remote, opt);
+    CHECK(find(plan, "p/run1/a.bin").action == file_action::overwrite); // same size, still suspect
+    CHECK(find(plan, "p/run1/b.bin").action == file_action::overwrite); // no conflict: our own write
+    CHECK(find(plan, "p/top.txt").action == file_action::upload);       // no object: plain upload
+}
