@@ -36,6 +36,8 @@ public:
         case errc::s3_other: return "S3 error";
         case errc::integrity_mismatch: return "stored object does not match what was sent";
         case errc::cancelled: return "cancelled";
+        case errc::too_large: return "file larger than the largest S3 object (5 TiB)";
+        case errc::no_such_upload: return "multipart upload does not exist";
         }
         return "unknown syncd error";
     }

@@ -33,46 +33,75 @@ struct fd_guard {
 
 } // namespace
 
-file_contents read_stable(const std::filesystem::path& path, const file_entry& f, bool follow)
+stable_file::stable_file(const std::filesystem::path& path, const file_entry& f, bool follow) : expected_(f)
 {
-    file_contents out;
     const int flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | (follow ? 0 : O_NOFOLLOW);
-    fd_guard fd{::open(path.c_str(), flags)};
-    if (fd.fd < 0) {
-        out.outcome = errno == ENOENT ? read_outcome::vanished
-                      : errno == ELOOP ? read_outcome::changed
-                                       : read_outcome::unreadable;
-        out.detail = errno == ENOENT ? "vanished since it was scanned" : std::strerror(errno);
-        return out;
+    fd_ = ::open(path.c_str(), flags);
+    if (fd_ < 0) {
+        outcome_ = errno == ENOENT ? read_outcome::vanished
+                   : errno == ELOOP ? read_outcome::changed
+                                    : read_outcome::unreadable;
+        detail_ = errno == ENOENT ? "vanished since it was scanned" : std::strerror(errno);
+        return;
     }
     struct stat before{};
-    if (::fstat(fd.fd, &before) != 0 || !S_ISREG(before.st_mode) || !same(before, f)) {
-        out.outcome = read_outcome::changed;
-        out.detail = "changed since it was scanned";
-        return out;
+    if (::fstat(fd_, &before) != 0 || !S_ISREG(before.st_mode) || !same(before, f)) {
+        outcome_ = read_outcome::changed;
+        detail_ = "changed since it was scanned";
     }
-    out.data.resize(f.size);
+}
+
+stable_file::~stable_file()
+{
+    if (fd_ >= 0)
+        ::close(fd_);
+}
+
+bool stable_file::read_at(std::uint64_t offset, std::span<char> buf)
+{
     std::size_t done = 0;
-    while (done < f.size) {
-        const auto n = ::pread(fd.fd, out.data.data() + done, f.size - done, static_cast<off_t>(done));
+    while (done < buf.size()) {
+        const auto n = ::pread(fd_, buf.data() + done, buf.size() - done, static_cast<off_t>(offset + done));
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
-            out.outcome = read_outcome::unreadable;
-            out.detail = std::strerror(errno);
-            out.data.clear();
-            return out;
+            outcome_ = read_outcome::unreadable;
+            detail_ = std::strerror(errno);
+            return false;
         }
-        if (n == 0)
-            break;
+        if (n == 0) {
+            outcome_ = read_outcome::changed;
+            detail_ = "changed while it was read";
+            return false;
+        }
         done += static_cast<std::size_t>(n);
     }
-    struct stat after{};
-    if (::fstat(fd.fd, &after) != 0 || done != f.size || !same(after, f)) {
-        out.outcome = read_outcome::changed;
-        out.detail = "changed while it was read";
-        out.data.clear();
+    return true;
+}
+
+bool stable_file::unchanged()
+{
+    struct stat now{};
+    if (::fstat(fd_, &now) != 0 || !same(now, expected_)) {
+        outcome_ = read_outcome::changed;
+        detail_ = "changed while it was read";
+        return false;
     }
+    return true;
+}
+
+file_contents read_stable(const std::filesystem::path& path, const file_entry& f, bool follow)
+{
+    file_contents out;
+    stable_file file(path, f, follow);
+    if (file.outcome() == read_outcome::ok) {
+        out.data.resize(f.size);
+        if (file.read_at(0, out.data) && file.unchanged())
+            return out;
+    }
+    out.outcome = file.outcome();
+    out.detail = file.detail();
+    out.data.clear();
     return out;
 }
 

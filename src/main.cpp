@@ -124,6 +124,7 @@ s3::client_settings make_settings(const config& cfg)
     s.storage_class = cfg.storage_class;
     s.sse = cfg.sse;
     s.sse_kms_key_id = cfg.sse_kms_key_id;
+    s.max_in_flight = cfg.concurrency;
     return s;
 }
 

@@ -1,5 +1,6 @@
 #include "syncd/s3_client.hpp"
 
+#include "syncd/byte_budget.hpp"
 #include "syncd/log.hpp"
 
 #include <boost/asio/redirect_error.hpp>
@@ -27,7 +28,26 @@ struct operation {
     http::header_list headers;                                // besides the signing ones
     std::string_view body;
     std::string what;                                         // "PUT run1/a.txt", for messages
+    bool error_in_ok = false;  // a 2xx answer may still carry an <Error> (CompleteMultipartUpload)
+    bool unlimited = false;    // not held back by max_in_flight (aborts during shutdown)
 };
+
+using query_list = std::vector<std::pair<std::string, std::string>>;
+
+// What the listings have in common: their entries, and the query that asks for the next page.
+std::vector<object_info>& entries(list_page& p) { return p.objects; }
+std::vector<multipart_upload_info>& entries(multipart_uploads_page& p) { return p.uploads; }
+std::vector<part_info>& entries(parts_page& p) { return p.parts; }
+
+query_list continuation(const list_page& p) { return {{"continuation-token", p.next_continuation_token}}; }
+query_list continuation(const multipart_uploads_page& p)
+{
+    return {{"key-marker", p.next_key_marker}, {"upload-id-marker", p.next_upload_id_marker}};
+}
+query_list continuation(const parts_page& p) { return {{"part-number-marker", p.next_part_number_marker}}; }
+
+template <class Page>
+using entries_of = std::remove_reference_t<decltype(entries(std::declval<Page&>()))>;
 
 } // namespace
 
@@ -38,6 +58,7 @@ struct client::impl {
     std::mt19937_64 rng{std::random_device{}()};
     std::chrono::seconds clock_offset{0};     // server minus local, learnt from skew errors
     steady_clock::time_point throttle_until;  // shared by every request: throttling slows all
+    std::optional<byte_budget> slots;         // max_in_flight, one unit per request on the wire
 
     asio::awaitable<void> sleep_until(steady_clock::time_point t)
     {
@@ -78,20 +99,27 @@ struct client::impl {
 
     static error s3_failure(const operation& op, const http::response& r)
     {
-        error e;
-        e.message = op.what;
+        const auto body = parse_error(r.body);
+        auto e = body ? to_error(*body, r.status, op.what) : make_error(classify("", r.status), op.what);
         e.http_status = r.status;
-        e.request_id = r.header("x-amz-request-id");
-        if (auto body = parse_error(r.body)) {
-            e.s3_code = body->code;
-            e.s3_message = body->message;
-            if (e.request_id.empty())
-                e.request_id = body->request_id;
-        }
-        if (e.s3_code.empty() && r.status == 404 && op.key.empty())
+        if (auto id = r.header("x-amz-request-id"); !id.empty())
+            e.request_id = std::move(id);
+        if (e.s3_code.empty() && r.status == 404 && op.key.empty()) {
             e.s3_code = "NoSuchBucket";
-        e.code = make_error_code(classify(e.s3_code, r.status));
+            e.code = make_error_code(errc::no_such_bucket);
+        }
         return e;
+    }
+
+    asio::awaitable<result<http::response>> send(const http::request& req, bool unlimited)
+    {
+        const bool limited = slots && !unlimited;
+        if (limited)
+            co_await slots->acquire(1);
+        auto res = co_await http->send(req);
+        if (limited)
+            slots->release(1);
+        co_return res;
     }
 
     asio::awaitable<result<http::response>> execute(const operation& op)
@@ -99,13 +127,14 @@ struct client::impl {
         for (int attempt = 1;; ++attempt) {
             co_await sleep_until(throttle_until);
             const auto req = build(op);
-            auto res = co_await http->send(req);
+            auto res = co_await send(req, op.unlimited);
             error err;
             std::string date;
             if (!res) {
                 err = res.error();
                 err.message = op.what + ": " + err.message;
-            } else if (res->status >= 200 && res->status < 300) {
+            } else if (res->status >= 200 && res->status < 300 &&
+                       !(op.error_in_ok && parse_error(res->body))) {
                 co_return std::move(*res);
             } else {
                 err = s3_failure(op, *res);
@@ -133,6 +162,96 @@ struct client::impl {
             co_await sleep_until(steady_clock::now() + delay);
         }
     }
+
+    // Sends op page after page and gathers the entries of every page.
+    template <class Page>
+    asio::awaitable<result<entries_of<Page>>> list_all(operation op, result<Page> (*parse)(std::string_view))
+    {
+        entries_of<Page> all;
+        const auto first = op.query;
+        for (;;) {
+            ++counts.list;
+            auto res = co_await execute(op);
+            if (!res)
+                co_return res.error();
+            auto page = in_context(op, parse(res->body));
+            if (!page)
+                co_return page.error();
+            auto& got = entries(*page);
+            all.insert(all.end(), std::make_move_iterator(got.begin()), std::make_move_iterator(got.end()));
+            if (!page->truncated)
+                co_return all;
+            op.query = first;
+            for (auto& q : continuation(*page))
+                op.query.push_back(std::move(q));
+        }
+    }
+
+    // Headers every new object carries: its mtime, storage class and encryption settings.
+    void add_object_headers(operation& op, std::int64_t mtime_ns) const
+    {
+        op.headers.emplace_back("x-amz-meta-mtime", format_mtime(mtime_ns));
+        if (!s.storage_class.empty())
+            op.headers.emplace_back("x-amz-storage-class", s.storage_class);
+        if (!s.sse.empty())
+            op.headers.emplace_back("x-amz-server-side-encryption", s.sse);
+        if (!s.sse_kms_key_id.empty())
+            op.headers.emplace_back("x-amz-server-side-encryption-aws-kms-key-id", s.sse_kms_key_id);
+    }
+
+    // Whether the server's ETag can be compared with the one computed locally: ETags are
+    // MD5-based (single PUT: MD5 of the body; multipart: MD5 of the part MD5s, "-N") except with
+    // SSE-KMS/SSE-C, whose ETags have a different form or value.
+    bool etag_comparable(const std::string& etag, const std::string& expected) const
+    {
+        return etag.size() == expected.size() && s.sse != "aws:kms";
+    }
+
+    // The ETag a successful write returned, checked against the local one where comparable.
+    result<put_result> checked_etag(const operation& op, const http::response& res, std::string etag,
+                                    const std::string& expected) const
+    {
+        if (etag_comparable(etag, expected) && etag != expected) {
+            auto e = make_error(errc::integrity_mismatch, op.what);
+            e.s3_message = "server ETag " + etag + " differs from the local " +
+                           (expected.find('-') == std::string::npos ? "MD5 " : "multipart ETag ") + expected;
+            e.request_id = res.header("x-amz-request-id");
+            return e;
+        }
+        return put_result{std::move(etag)};
+    }
+
+    static operation make_op(std::string method, std::string key, query_list query, std::string what)
+    {
+        operation op;
+        op.method = std::move(method);
+        op.key = std::move(key);
+        op.query = std::move(query);
+        op.what = std::move(what);
+        return op;
+    }
+
+    // "s3://bucket/key", for messages.
+    std::string where(const std::string& key) const { return "s3://" + s.addr.bucket + "/" + key; }
+
+    // A response that could not be understood, said in the words of the operation.
+    template <class T>
+    static result<T> in_context(const operation& op, result<T> r)
+    {
+        if (!r) {
+            auto e = r.error();
+            e.message = op.what + ": " + e.message;
+            return e;
+        }
+        return r;
+    }
+
+    // An upload's query: more (partNumber), then uploadId.
+    static query_list upload_query(const std::string& upload_id, query_list more = {})
+    {
+        more.emplace_back("uploadId", upload_id);
+        return more;
+    }
 };
 
 client::client(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
@@ -145,6 +264,8 @@ result<std::unique_ptr<client>> client::create(asio::any_io_executor ex, client_
     if (!http)
         return http.error();
     p->http = std::move(*http);
+    if (settings.max_in_flight > 0)
+        p->slots.emplace(settings.max_in_flight);
     p->s = std::move(settings);
     return std::unique_ptr<client>(new client(std::move(p)));
 }
@@ -156,79 +277,120 @@ const client_settings& client::settings() const { return impl_->s; }
 
 asio::awaitable<result<std::vector<object_info>>> client::list_objects(std::string prefix)
 {
-    std::vector<object_info> all;
-    std::string token;
-    do {
-        operation op;
-        op.method = "GET";
-        op.query = {{"list-type", "2"}, {"encoding-type", "url"}, {"prefix", prefix}};
-        if (!token.empty())
-            op.query.emplace_back("continuation-token", token);
-        op.what = "listing s3://" + impl_->s.addr.bucket + "/" + prefix;
-        ++impl_->counts.list;
-        auto res = co_await impl_->execute(op);
-        if (!res)
-            co_return res.error();
-        auto page = parse_list_objects_v2(res->body);
-        if (!page) {
-            auto e = page.error();
-            e.message = op.what + ": " + e.message;
-            co_return e;
-        }
-        for (auto& o : page->objects)
-            all.push_back(std::move(o));
-        token = page->truncated ? page->next_continuation_token : std::string();
-    } while (!token.empty());
+    const auto op = impl::make_op("GET", "", {{"list-type", "2"}, {"encoding-type", "url"}, {"prefix", prefix}},
+                                  "listing " + impl_->where(prefix));
+    auto all = co_await impl_->list_all(op, &parse_list_objects_v2);
     co_return all;
 }
 
 asio::awaitable<result<put_result>> client::put_object(std::string key, std::string_view body,
                                                        put_options opt)
 {
-    const auto& s = impl_->s;
-    operation op;
-    op.method = "PUT";
-    op.key = key;
+    auto op = impl::make_op("PUT", key, {}, "uploading " + impl_->where(key));
     op.body = body;
-    op.what = "uploading s3://" + s.addr.bucket + "/" + key;
     op.headers.emplace_back("content-md5", crypto::base64(opt.md5));
-    op.headers.emplace_back("x-amz-meta-mtime", format_mtime(opt.mtime_ns));
-    if (!s.storage_class.empty())
-        op.headers.emplace_back("x-amz-storage-class", s.storage_class);
-    if (!s.sse.empty())
-        op.headers.emplace_back("x-amz-server-side-encryption", s.sse);
-    if (!s.sse_kms_key_id.empty())
-        op.headers.emplace_back("x-amz-server-side-encryption-aws-kms-key-id", s.sse_kms_key_id);
+    impl_->add_object_headers(op, opt.mtime_ns);
     ++impl_->counts.put;
     auto res = co_await impl_->execute(op);
     if (!res)
         co_return res.error();
-    put_result out;
-    out.etag = unquote_etag(res->header("etag"));
-    // A plain PUT's ETag is the MD5 of the body, except with SSE-KMS/SSE-C. When it has that form
-    // it must match what we sent.
     const auto expected = crypto::hex(opt.md5);
-    const bool md5_etag = out.etag.size() == 32 && s.sse != "aws:kms";
-    if (md5_etag && out.etag != expected) {
-        auto e = make_error(errc::integrity_mismatch, op.what);
-        e.s3_message = "server ETag " + out.etag + " differs from the local MD5 " + expected;
-        e.request_id = res->header("x-amz-request-id");
-        co_return e;
-    }
-    co_return out;
+    co_return impl_->checked_etag(op, *res, unquote_etag(res->header("etag")), expected);
 }
 
 asio::awaitable<result<client::object>> client::get_object(std::string key)
 {
-    operation op;
-    op.method = "GET";
-    op.key = key;
-    op.what = "reading s3://" + impl_->s.addr.bucket + "/" + key;
+    const auto op = impl::make_op("GET", key, {}, "reading " + impl_->where(key));
     ++impl_->counts.get;
     auto res = co_await impl_->execute(op);
     if (!res)
         co_return res.error();
     co_return object{std::move(res->body), unquote_etag(res->header("etag"))};
+}
+
+asio::awaitable<result<std::string>> client::create_multipart_upload(std::string key, std::int64_t mtime_ns)
+{
+    auto op = impl::make_op("POST", key, {{"uploads", ""}}, "starting the multipart upload of " + impl_->where(key));
+    impl_->add_object_headers(op, mtime_ns);
+    ++impl_->counts.other;
+    auto res = co_await impl_->execute(op);
+    if (!res)
+        co_return res.error();
+    co_return impl::in_context(op, parse_initiate_multipart_upload(res->body));
+}
+
+asio::awaitable<result<put_result>> client::upload_part(std::string key, std::string upload_id,
+                                                        std::uint32_t number, std::string_view body,
+                                                        crypto::md5_digest md5)
+{
+    auto op = impl::make_op("PUT", key, impl::upload_query(upload_id, {{"partNumber", std::to_string(number)}}),
+                            "uploading part " + std::to_string(number) + " of " + impl_->where(key));
+    op.body = body;
+    op.headers.emplace_back("content-md5", crypto::base64(md5));
+    ++impl_->counts.put;
+    auto res = co_await impl_->execute(op);
+    if (!res)
+        co_return res.error();
+    const auto expected = crypto::hex(md5);
+    co_return impl_->checked_etag(op, *res, unquote_etag(res->header("etag")), expected);
+}
+
+asio::awaitable<result<put_result>> client::complete_multipart_upload(std::string key, std::string upload_id,
+                                                                      std::vector<part_info> parts,
+                                                                      std::string expected_etag)
+{
+    const auto body = complete_multipart_body(parts);
+    auto op = impl::make_op("POST", key, impl::upload_query(upload_id),
+                            "completing the multipart upload of " + impl_->where(key));
+    op.body = body;
+    op.headers.emplace_back("content-md5", crypto::base64(crypto::md5(body)));
+    op.error_in_ok = true;
+    ++impl_->counts.other;
+    auto res = co_await impl_->execute(op);
+    if (!res && res.error().code == make_error_code(errc::no_such_upload)) {
+        // A retry after an answer lost on the way finds the upload already completed: the object
+        // with the expected ETag is the proof.
+        auto listed = co_await list_objects(key);
+        if (listed) {
+            for (const auto& o : *listed)
+                if (o.key == key && o.etag == expected_etag)
+                    co_return put_result{o.etag};
+        }
+    }
+    if (!res)
+        co_return res.error();
+    auto etag = impl::in_context(op, parse_complete_multipart_upload(res->body));
+    if (!etag)
+        co_return etag.error();
+    co_return impl_->checked_etag(op, *res, std::move(*etag), expected_etag);
+}
+
+asio::awaitable<result<void>> client::abort_multipart_upload(std::string key, std::string upload_id)
+{
+    auto op = impl::make_op("DELETE", key, impl::upload_query(upload_id),
+                            "aborting the multipart upload " + upload_id + " of " + impl_->where(key));
+    op.unlimited = true; // must not wait for the parts in flight: on shutdown they may outlast the grace period
+    ++impl_->counts.other;
+    auto res = co_await impl_->execute(op);
+    if (!res && res.error().code != make_error_code(errc::no_such_upload))
+        co_return res.error();
+    co_return result<void>();
+}
+
+asio::awaitable<result<std::vector<multipart_upload_info>>> client::list_multipart_uploads(std::string prefix)
+{
+    const auto op = impl::make_op("GET", "", {{"uploads", ""}, {"encoding-type", "url"}, {"prefix", prefix}},
+                                  "listing incomplete multipart uploads under " + impl_->where(prefix));
+    auto all = co_await impl_->list_all(op, &parse_list_multipart_uploads);
+    co_return all;
+}
+
+asio::awaitable<result<std::vector<part_info>>> client::list_parts(std::string key, std::string upload_id)
+{
+    const auto op = impl::make_op("GET", key, impl::upload_query(upload_id),
+                                  "listing the parts of upload " + upload_id + " of " + impl_->where(key));
+    auto all = co_await impl_->list_all(op, &parse_list_parts);
+    co_return all;
 }
 
 std::string format_mtime(std::int64_t mtime_ns)

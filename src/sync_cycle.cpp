@@ -5,19 +5,14 @@
 #include "syncd/local_fs.hpp"
 #include "syncd/log.hpp"
 #include "syncd/markers.hpp"
+#include "syncd/parallel.hpp"
 #include "syncd/state.hpp"
+#include "syncd/upload.hpp"
 #include "syncd/walk.hpp"
 #include "syncd_version.hpp"
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/redirect_error.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
-
 #include <ctime>
 #include <deque>
-#include <exception>
 
 namespace syncd {
 
@@ -278,24 +273,8 @@ private:
 
     asio::awaitable<void> run_workers()
     {
-        auto ex = co_await asio::this_coro::executor;
         const std::size_t workers = std::max<std::size_t>(1, std::min<std::size_t>(cfg_.concurrency, queue_.size()));
-        std::size_t running = workers;
-        std::exception_ptr failure;
-        asio::steady_timer done(ex, asio::steady_timer::time_point::max());
-        for (std::size_t i = 0; i < workers; ++i) {
-            asio::co_spawn(ex, worker(), [&](std::exception_ptr e) {
-                if (e && !failure)
-                    failure = e;
-                if (--running == 0)
-                    done.cancel();
-            });
-        }
-        boost::system::error_code ec;
-        if (running > 0)
-            co_await done.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-        if (failure)
-            std::rethrow_exception(failure);
+        co_await run_parallel(workers, [this] { return worker(); });
     }
 
     asio::awaitable<void> worker()
@@ -313,10 +292,7 @@ private:
                     ++report_.pending;
                     ok = true; // predict the markers that would follow
                 } else {
-                    const auto size = file(p).size;
-                    co_await budget_.acquire(size);
-                    ok = co_await upload_one(p);
-                    budget_.release(size);
+                    ok = co_await upload_one(p); // takes what it holds in memory from budget_
                 }
                 ready = tracker_->file_done(p.dir, ok);
                 if (opt_.progress) {
@@ -351,30 +327,30 @@ private:
     {
         const auto& f = file(p);
         const auto path = local_dir_of(p.dir) / f.name;
-        auto contents = read_stable(path, f, cfg_.follow_symlinks);
-        switch (contents.outcome) {
+        const auto started = std::chrono::steady_clock::now();
+        const upload_job job{path, f, p.key, cfg_.follow_symlinks, cfg_.multipart_threshold, cfg_.part_size,
+                             cfg_.concurrency, &budget_, opt_.stopping};
+        auto out = co_await upload_file(s3_, job);
+        switch (out.local) {
         case read_outcome::ok:
             break;
         case read_outcome::changed:
         case read_outcome::vanished:
             ++report_.pending;
-            note(p.dir, log::quote(p.key) + " " + contents.detail);
-            log::info("pending", log::quote(p.key) + ": " + contents.detail + "; will retry next cycle",
+            note(p.dir, log::quote(p.key) + " " + out.detail);
+            log::info("pending", log::quote(p.key) + ": " + out.detail + "; will retry next cycle",
                       {{"key", p.key}});
             co_return false;
         case read_outcome::unreadable:
             ++report_.failed;
             note(p.dir, "cannot read " + log::quote(f.name));
-            log::error("error", "cannot read " + log::quote(path.string()) + ": " + contents.detail +
+            log::error("error", "cannot read " + log::quote(path.string()) + ": " + out.detail +
                                     " — fix its permissions or exclude it",
                        {{"key", p.key}, {"path", path.string()}});
             co_return false;
         }
-        const auto md5 = crypto::md5(contents.data);
-        const auto started = std::chrono::steady_clock::now();
-        auto res = co_await s3_.put_object(p.key, contents.data, {md5, f.mtime_ns});
-        if (!res) {
-            upload_failed(p.dir, p.key, res.error());
+        if (out.failure) {
+            upload_failed(p.dir, p.key, *out.failure);
             co_return false;
         }
         ++report_.uploaded;
@@ -382,11 +358,16 @@ private:
         fresh_cache_.suspect.erase(p.key);
         const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                             std::chrono::steady_clock::now() - started).count();
+        const auto parts = out.parts == 0 ? std::string()
+                           : " in " + std::to_string(out.parts) + " parts" +
+                                 (out.parts_resumed ? " (" + std::to_string(out.parts_resumed) + " resumed)" : "");
         log::info("upload",
                   std::string(p.action == file_action::overwrite ? "re-uploaded " : "uploaded ") +
-                      log::quote(p.key) + " (" + log::human_bytes(f.size) + ") in " + std::to_string(ms) + " ms",
+                      log::quote(p.key) + " (" + log::human_bytes(f.size) + ")" + parts + " in " +
+                      std::to_string(ms) + " ms",
                   {{"key", p.key}, {"bytes", f.size}, {"ms", static_cast<std::int64_t>(ms)},
-                   {"etag", res->etag}, {"overwrite", p.action == file_action::overwrite}});
+                   {"etag", out.etag}, {"overwrite", p.action == file_action::overwrite},
+                   {"parts", std::uint64_t{out.parts}}, {"parts_resumed", std::uint64_t{out.parts_resumed}}});
         co_return true;
     }
 

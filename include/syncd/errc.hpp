@@ -38,6 +38,8 @@ enum class errc {
     s3_other,           // any other S3 error code
     integrity_mismatch, // the server's ETag does not match what we sent
     cancelled,
+    too_large,          // beyond what S3 can store in one object (5 TiB)
+    no_such_upload,     // the multipart upload does not exist (completed or aborted)
 };
 
 const boost::system::error_category& syncd_category() noexcept;

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -23,6 +24,31 @@ struct file_contents {
     read_outcome outcome = read_outcome::ok;
     std::string data;
     std::string detail; // why, when not ok
+};
+
+// A file opened for reading once it is known to be the regular file the walk saw (same size and
+// mtime): the start of read_stable, for readers that take a file in pieces (multipart uploads).
+class stable_file {
+public:
+    stable_file(const std::filesystem::path& path, const file_entry& expected, bool follow);
+    ~stable_file();
+    stable_file(const stable_file&) = delete;
+    stable_file& operator=(const stable_file&) = delete;
+
+    read_outcome outcome() const { return outcome_; }
+    const std::string& detail() const { return detail_; }
+
+    // Reads buf.size() bytes at offset. A read error makes the file unreadable, a short read
+    // (the file shrank) makes it changed; either way false, with outcome() and detail() saying why.
+    bool read_at(std::uint64_t offset, std::span<char> buf);
+    // Whether the file still has the size and mtime the walk saw (fstat); else outcome() is changed.
+    bool unchanged();
+
+private:
+    int fd_ = -1;
+    file_entry expected_;
+    read_outcome outcome_ = read_outcome::ok;
+    std::string detail_;
 };
 
 // Reads the whole file, refusing anything that is not the regular file the walk saw and anything

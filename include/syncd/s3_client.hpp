@@ -1,4 +1,4 @@
-// S3 operations (ListObjectsV2, PutObject) over the HTTP client: signing, error mapping and the
+// S3 operations (ListObjectsV2, PutObject, GetObject, the multipart upload family) over the HTTP client: signing, error mapping and the
 // retry loop live here; the decisions themselves come from the pure retry policy.
 #pragma once
 
@@ -29,6 +29,7 @@ struct client_settings {
     std::string storage_class;
     std::string sse;
     std::string sse_kms_key_id;
+    unsigned max_in_flight = 0; // requests on the wire at once at most (concurrency); 0 = no limit
 };
 
 struct request_counts {
@@ -64,6 +65,34 @@ public:
         std::string etag;
     };
     boost::asio::awaitable<result<object>> get_object(std::string key);
+
+    // ---- multipart uploads (see docs/multipart.md) ----
+
+    // Starts an upload carrying the file's mtime and the storage class / SSE settings; returns
+    // its upload id.
+    boost::asio::awaitable<result<std::string>> create_multipart_upload(std::string key, std::int64_t mtime_ns);
+
+    // One part, with Content-MD5; its ETag is checked against md5 like a single PUT's. body must
+    // stay valid until the call completes.
+    boost::asio::awaitable<result<put_result>> upload_part(std::string key, std::string upload_id,
+                                                           std::uint32_t number, std::string_view body,
+                                                           crypto::md5_digest md5);
+
+    // Completes the upload from parts (number and ETag each, ascending) and checks the object's
+    // ETag against expected_etag, the one computed locally. An answer lost on the way is
+    // recovered: when the retry finds the upload gone, the object is looked up by its ETag.
+    boost::asio::awaitable<result<put_result>> complete_multipart_upload(std::string key, std::string upload_id,
+                                                                         std::vector<part_info> parts,
+                                                                         std::string expected_etag);
+
+    // An upload that does not exist (any more) counts as aborted. Not held back by max_in_flight.
+    boost::asio::awaitable<result<void>> abort_multipart_upload(std::string key, std::string upload_id);
+
+    // Incomplete uploads whose key starts with prefix, all pages.
+    boost::asio::awaitable<result<std::vector<multipart_upload_info>>> list_multipart_uploads(std::string prefix);
+
+    // The parts an incomplete upload holds, all pages.
+    boost::asio::awaitable<result<std::vector<part_info>>> list_parts(std::string key, std::string upload_id);
 
     // Cancels requests in flight and refuses new ones (end of the shutdown grace period).
     void shutdown();

@@ -359,6 +359,17 @@ def clean_env(state_dir):
     return env
 
 
+def wait_for(pred, timeout, step=0.1):
+    """pred()'s first true value within timeout seconds (else its last value)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        v = pred()
+        if v:
+            return v
+        time.sleep(step)
+    return pred()
+
+
 def run_syncd(args, state_dir, timeout=300, env_extra=None):
     env = clean_env(state_dir)
     if env_extra:
@@ -449,6 +460,26 @@ class TempDirTest(unittest.TestCase):
         r = run_syncd([*args, self.conf], self.state, **kw)
         self.last = r
         return r
+
+    def start(self, *args):
+        """syncd in the background with this test's config, stderr to a file (see stderr());
+        killed at the end of the test if still running."""
+        self.errlog = open(os.path.join(self.tmp, "syncd.stderr"), "w+")
+        p = subprocess.Popen([SYNCD, *args, self.conf], env=clean_env(self.state),
+                             stdout=subprocess.DEVNULL, stderr=self.errlog)
+        self.addCleanup(self.kill, p)
+        return p
+
+    def kill(self, p):
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        self.errlog.close()
+
+    def stderr(self):
+        self.errlog.flush()
+        with open(self.errlog.name, errors="replace") as f:
+            return f.read()
 
     def assertExit(self, r, code):
         self.assertEqual(r.returncode, code,

@@ -14,7 +14,7 @@ import urllib.error
 import urllib.request
 
 from harness import (SYNCD, FaultProxy, Moto, TempDirTest, all_objects, clean_env, free_port,
-                     get_bytes, local_dirs, marker_key, merkle, write_config, write_tree)
+                     get_bytes, local_dirs, marker_key, merkle, wait_for, write_config, write_tree)
 
 
 def setUpModule():
@@ -29,40 +29,12 @@ def tearDownModule():
         shutil.rmtree(TMP, ignore_errors=True)
 
 
-def wait_for(pred, timeout, step=0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(step)
-    return pred()
-
-
 class Service(TempDirTest):
     def configure(self, endpoint, bucket, **extra):
         keys = dict(aws_access_key="k", aws_secret_key="s", local_dir=self.tree,
                     bucket_name=bucket, endpoint=endpoint, region="us-east-1", concurrency=8)
         keys.update(extra)
         write_config(self.conf, **keys)
-
-    def start(self, *args):
-        self.errlog = open(os.path.join(self.tmp, "syncd.stderr"), "w+")
-        p = subprocess.Popen([SYNCD, *args, self.conf], env=clean_env(self.state),
-                             stdout=subprocess.DEVNULL, stderr=self.errlog)
-        self.addCleanup(self.kill, p)
-        return p
-
-    def kill(self, p):
-        if p.poll() is None:
-            p.kill()
-            p.wait()
-        self.errlog.close()
-
-    def stderr(self):
-        self.errlog.flush()
-        with open(self.errlog.name, errors="replace") as f:
-            return f.read()
 
     def stop(self, p, timeout=20):
         p.send_signal(signal.SIGTERM)

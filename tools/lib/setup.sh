@@ -9,7 +9,7 @@ SYNCD_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 SYNCD_APT_PACKAGES=(
   libboost1.81-dev:- meson:meson ninja-build:ninja nlohmann-json3-dev:- libpugixml-dev:-
   doctest-dev:- libssl-dev:- pkg-config:pkg-config g++:g++ openssl:openssl
-  nodejs:node npm:npm python3:python3
+  nodejs:node npm:npm python3:python3 time:-
 )
 
 syncd_log() { echo "== $*" >&2; }
