@@ -165,6 +165,21 @@ class Moto(Server):
         return Request(m.group(1), m.group(2), int(m.group(3))) if m else None
 
 
+def module_moto(name):
+    """A moto_server for one test module, in its own scratch directory; stopped (and the
+    directory removed unless KEEP_TEST_DIRS is set) after the module's tests. Call it from
+    setUpModule."""
+    tmp = tempfile.mkdtemp(prefix=f"syncd-{name}-")
+    moto = Moto(tmp)
+
+    def cleanup():
+        moto.stop()
+        if not os.environ.get("KEEP_TEST_DIRS"):
+            shutil.rmtree(tmp, ignore_errors=True)
+    unittest.addModuleCleanup(cleanup)
+    return moto
+
+
 def make_ca(workdir):
     """A throwaway CA and a server certificate for 127.0.0.1 signed by it. Returns paths
     (ca_cert, server_cert, server_key)."""
@@ -455,6 +470,14 @@ class TempDirTest(unittest.TestCase):
     def bucket_name(self):
         return ("t-" + re.sub(r"[^a-z0-9]", "-", self._testMethodName.lower()))[:50] + \
             f"-{random.randrange(1 << 30):x}"
+
+    def configure(self, endpoint, bucket, **extra):
+        """Writes this test's config: test credentials (servers here do not check them unless
+        started to), the test's tree, the bucket at endpoint, plus any extra keys."""
+        keys = dict(aws_access_key="k", aws_secret_key="s", local_dir=self.tree,
+                    bucket_name=bucket, endpoint=endpoint, region="us-east-1", concurrency=8)
+        keys.update(extra)
+        write_config(self.conf, **keys)
 
     def syncd(self, *args, **kw):
         r = run_syncd([*args, self.conf], self.state, **kw)

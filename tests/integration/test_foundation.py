@@ -1,11 +1,10 @@
 """Issue 2: a one-time sync of new files against real S3-compatible servers."""
 import os
-import shutil
 import socket
 import time
 import unittest
 
-from harness import (Moto, S3rver, TempDirTest, age_tree, all_objects, get_bytes, make_ca,
+from harness import (Moto, module_moto, S3rver, TempDirTest, age_tree, all_objects, get_bytes, make_ca,
                      marker_key, write_config, write_tree)
 
 AWKWARD = [
@@ -16,16 +15,8 @@ AWKWARD = [
 
 
 def setUpModule():
-    global MOTO, TMP
-    import tempfile
-    TMP = tempfile.mkdtemp(prefix="syncd-foundation-")
-    MOTO = Moto(TMP)
-
-
-def tearDownModule():
-    MOTO.stop()
-    if not os.environ.get("KEEP_TEST_DIRS"):
-        shutil.rmtree(TMP, ignore_errors=True)
+    global MOTO
+    MOTO = module_moto("foundation")
 
 
 class OneTimeSync(TempDirTest):

@@ -1,30 +1,21 @@
 """Issue 3: verified, bottom-up sync markers that are never false."""
 import json
 import os
-import shutil
 import random
 import subprocess
-import tempfile
 import threading
 import time
 import unittest
 
-from harness import (SYNCD, FaultProxy, Moto, TempDirTest, age_tree, all_objects, clean_env,
+from harness import (SYNCD, FaultProxy, Moto, module_moto, TempDirTest, age_tree, all_objects, clean_env,
                      get_bytes, local_dirs, marker_key, merkle, write_config, write_tree)
 
 BAD_NAME = b"caf\xe9.txt"  # Latin-1, not valid UTF-8
 
 
 def setUpModule():
-    global MOTO, TMP
-    TMP = tempfile.mkdtemp(prefix="syncd-markers-")
-    MOTO = Moto(TMP)
-
-
-def tearDownModule():
-    MOTO.stop()
-    if not os.environ.get("KEEP_TEST_DIRS"):
-        shutil.rmtree(TMP, ignore_errors=True)
+    global MOTO
+    MOTO = module_moto("markers")
 
 
 LANES = {
@@ -39,12 +30,6 @@ LANES = {
 
 
 class MarkerTest(TempDirTest):
-    def configure(self, endpoint, bucket, **extra):
-        keys = dict(aws_access_key="k", aws_secret_key="s", local_dir=self.tree,
-                    bucket_name=bucket, endpoint=endpoint, region="us-east-1", concurrency=8)
-        keys.update(extra)
-        write_config(self.conf, **keys)
-
     def markers(self, bucket, prefix=""):
         """{directory: parsed marker JSON} from S3."""
         s3 = MOTO.client()

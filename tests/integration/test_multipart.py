@@ -6,15 +6,13 @@ implements ListMultipartUploads and ListParts; moto's request log shows what syn
 import hashlib
 import os
 import re
-import shutil
 import signal
 import subprocess
-import tempfile
 import threading
 import time
 import unittest
 
-from harness import (SYNCD, FaultProxy, Moto, TempDirTest, clean_env, wait_for, write_config)
+from harness import (SYNCD, FaultProxy, Moto, module_moto, TempDirTest, clean_env, wait_for, write_config)
 
 MiB = 1 << 20
 PART = re.compile(r"[?&]partNumber=(\d+)")
@@ -33,15 +31,8 @@ def documented_peak(concurrency, part_size):
 
 
 def setUpModule():
-    global MOTO, TMP
-    TMP = tempfile.mkdtemp(prefix="syncd-multipart-")
-    MOTO = Moto(TMP)
-
-
-def tearDownModule():
-    MOTO.stop()
-    if not os.environ.get("KEEP_TEST_DIRS"):
-        shutil.rmtree(TMP, ignore_errors=True)
+    global MOTO
+    MOTO = module_moto("multipart")
 
 
 def write_random(path, size, chunk=8 * MiB):

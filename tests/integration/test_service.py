@@ -1,41 +1,26 @@
 """Issue 4: service mode — schedule, no overlap, lock, signals, logs, progress, metrics."""
 import json
 import os
-import shutil
 import pty
 import re
 import select
 import signal
 import subprocess
-import tempfile
 import time
 import unittest
 import urllib.error
 import urllib.request
 
-from harness import (SYNCD, FaultProxy, Moto, TempDirTest, all_objects, clean_env, free_port,
+from harness import (SYNCD, FaultProxy, Moto, module_moto, TempDirTest, all_objects, clean_env, free_port,
                      get_bytes, local_dirs, marker_key, merkle, wait_for, write_config, write_tree)
 
 
 def setUpModule():
-    global MOTO, TMP
-    TMP = tempfile.mkdtemp(prefix="syncd-service-")
-    MOTO = Moto(TMP)
-
-
-def tearDownModule():
-    MOTO.stop()
-    if not os.environ.get("KEEP_TEST_DIRS"):
-        shutil.rmtree(TMP, ignore_errors=True)
+    global MOTO
+    MOTO = module_moto("service")
 
 
 class Service(TempDirTest):
-    def configure(self, endpoint, bucket, **extra):
-        keys = dict(aws_access_key="k", aws_secret_key="s", local_dir=self.tree,
-                    bucket_name=bucket, endpoint=endpoint, region="us-east-1", concurrency=8)
-        keys.update(extra)
-        write_config(self.conf, **keys)
-
     def stop(self, p, timeout=20):
         p.send_signal(signal.SIGTERM)
         t0 = time.monotonic()
