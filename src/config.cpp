@@ -1,5 +1,7 @@
 #include "syncd/config.hpp"
 
+#include "syncd/credentials.hpp"
+#include "syncd/local_fs.hpp"
 #include "syncd/s3_url.hpp"
 #include "syncd/units.hpp"
 #include "syncd/uri.hpp"
@@ -399,6 +401,9 @@ config_outcome parse_config(std::string_view text, std::string_view filename, co
         c.aws_access_key = env_value("AWS_ACCESS_KEY_ID").value_or("");
         c.aws_secret_key = env_value("AWS_SECRET_ACCESS_KEY").value_or("");
         c.aws_session_token = env_value("AWS_SESSION_TOKEN").value_or("");
+        c.credentials_from = c.aws_access_key.empty() ? "none" : "environment";
+    } else {
+        c.credentials_from = "config file";
     }
     if (!c.sse_kms_key_id.empty() && c.sse != "aws:kms")
         error(c.lines["sse_kms_key_id"], "sse_kms_key_id", "requires sse = aws:kms");
@@ -407,6 +412,39 @@ config_outcome parse_config(std::string_view text, std::string_view filename, co
         out.cfg = std::move(c);
     return out;
 }
+
+namespace {
+
+void load_shared_credentials(config& c, const env_lookup& env)
+{
+    auto get = [&](const char* name, std::string fallback) {
+        auto v = env(name);
+        return v && !v->empty() ? *v : fallback;
+    };
+    const auto home = get("HOME", "");
+    const auto profile = get("AWS_PROFILE", get("AWS_DEFAULT_PROFILE", "default"));
+    const std::pair<std::string, shared_file_style> files[] = {
+        {get("AWS_SHARED_CREDENTIALS_FILE", home.empty() ? "" : home + "/.aws/credentials"),
+         shared_file_style::credentials},
+        {get("AWS_CONFIG_FILE", home.empty() ? "" : home + "/.aws/config"), shared_file_style::config},
+    };
+    for (const auto& [path, style] : files) {
+        if (path.empty())
+            continue;
+        auto text = read_small_file(path);
+        if (!text)
+            continue;
+        if (auto creds = parse_shared_credentials(*text, profile, style)) {
+            c.aws_access_key = std::move(creds->access_key);
+            c.aws_secret_key = std::move(creds->secret_key);
+            c.aws_session_token = std::move(creds->session_token);
+            c.credentials_from = path + " [" + profile + "]";
+            return;
+        }
+    }
+}
+
+} // namespace
 
 config_outcome load_config(const std::filesystem::path& file, const env_lookup& env)
 {
@@ -434,6 +472,8 @@ config_outcome load_config(const std::filesystem::path& file, const env_lookup& 
     if (!c.ca_bundle.empty() && ::access(c.ca_bundle.c_str(), R_OK) != 0)
         error("ca_bundle", "'" + c.ca_bundle + "' cannot be read" +
                                (c.lines.count("ca_bundle") ? "" : " (from AWS_CA_BUNDLE)"));
+    if (c.aws_access_key.empty() || c.aws_secret_key.empty())
+        load_shared_credentials(c, env);
     struct stat st{};
     if ((c.lines.count("aws_secret_key") || c.lines.count("aws_session_token")) && ::stat(file.c_str(), &st) == 0 &&
         (st.st_mode & 077) != 0)
@@ -453,9 +493,7 @@ std::string describe(const config& c)
     line("aws_access_key", when(c.aws_access_key, "(none)"));
     line("aws_secret_key", c.aws_secret_key.empty() ? "(none)" : "<redacted>");
     line("aws_session_token", c.aws_session_token.empty() ? "(none)" : "<redacted>");
-    line("credentials_from", c.lines.count("aws_access_key") ? "config file"
-                             : c.aws_access_key.empty()       ? "none"
-                                                              : "environment");
+    line("credentials_from", c.credentials_from.empty() ? "none" : c.credentials_from);
     line("local_dir", c.local_dir.string());
     line("bucket_name", c.bucket_name);
     line("prefix", c.prefix);

@@ -307,7 +307,8 @@ int main(int argc, char** argv)
     }
     if (loaded.cfg->aws_access_key.empty() || loaded.cfg->aws_secret_key.empty()) {
         std::fprintf(stderr, "syncd: %s: no credentials: set aws_access_key and aws_secret_key, or "
-                             "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY\n", o.config_path.c_str());
+                             "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or a profile in ~/.aws/credentials "
+                             "(AWS_PROFILE picks it)\n", o.config_path.c_str());
         return exit_usage;
     }
 

@@ -25,6 +25,7 @@ struct config {
     std::string aws_access_key;
     std::string aws_secret_key;
     std::string aws_session_token;
+    std::string credentials_from;     // "config file", "environment", "<file> [profile]" or "none"
     std::filesystem::path local_dir;
     std::string bucket_name;
     std::string prefix;               // normalised: no leading '/', ends in '/' unless empty
@@ -75,6 +76,9 @@ config_outcome parse_config(std::string_view text, std::string_view filename, co
 
 // Reads the file and parses it, then checks what needs the filesystem: local_dir exists and is a
 // directory, ca_bundle is readable; warns when the file holds a secret and is group/other-readable.
+// Without credentials from the file or the environment, reads the AWS shared files: profile
+// AWS_PROFILE (else "default") from AWS_SHARED_CREDENTIALS_FILE (else ~/.aws/credentials), then
+// from AWS_CONFIG_FILE (else ~/.aws/config).
 config_outcome load_config(const std::filesystem::path& file, const env_lookup& env);
 
 // The effective settings, one "key = value" per line, secrets redacted, for --check-config.

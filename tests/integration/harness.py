@@ -371,6 +371,7 @@ def write_config(path, **keys):
 def clean_env(state_dir):
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env["SYNCD_STATE_DIR"] = state_dir
+    env["HOME"] = state_dir  # no ~/.aws of the machine's user leaks into a test
     return env
 
 

@@ -185,6 +185,30 @@ class OneTimeSync(TempDirTest):
         self.assertExit(r, 2)
         self.assertIn("credentials", r.stderr.lower())
 
+    def test_credentials_from_a_shared_credentials_profile(self):
+        moto = Moto(self.tmp, auth=True)  # checks signatures: the profile's secret must be used
+        try:
+            bucket = moto.make_bucket(self.bucket_name())
+            write_tree(self.tree, {"p.txt": "profile"})
+            home = os.path.join(self.tmp, "home")
+            os.makedirs(os.path.join(home, ".aws"))
+            with open(os.path.join(home, ".aws", "credentials"), "w") as f:
+                f.write(f"[default]\naws_access_key_id = {moto.key}\naws_secret_access_key = wrong\n\n"
+                        f"[lab]\naws_access_key_id = {moto.key}\naws_secret_access_key = {moto.secret}\n")
+            write_config(self.conf, local_dir=self.tree, bucket_name=bucket, endpoint=moto.endpoint)
+            env = {"HOME": home, "AWS_PROFILE": "lab"}
+            r = self.syncd("--check-config", env_extra=env)
+            self.assertIn(f"credentials_from = {home}/.aws/credentials [lab]", r.stdout)
+            self.assertNotIn(moto.secret, r.stdout + r.stderr)
+            r = self.syncd("--once", env_extra=env)
+            self.assertExit(r, 0)
+            self.assertEqual(get_bytes(moto.client(), bucket, "p.txt"), b"profile")
+            r = self.syncd("--once", env_extra={"HOME": home})  # [default] has a wrong secret
+            self.assertExit(r, 3)
+            self.assertIn("SignatureDoesNotMatch", r.stderr)
+        finally:
+            moto.stop()
+
     def test_symlinks_and_fifos_are_skipped_and_do_not_block_markers(self):
         bucket = MOTO.make_bucket(self.bucket_name())
         write_tree(self.tree, {"d/real.txt": "real"})
