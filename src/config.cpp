@@ -3,6 +3,7 @@
 #include "syncd/credentials.hpp"
 #include "syncd/local_fs.hpp"
 #include "syncd/s3_url.hpp"
+#include "syncd/text.hpp"
 #include "syncd/units.hpp"
 #include "syncd/uri.hpp"
 
@@ -19,15 +20,6 @@ namespace syncd {
 namespace {
 
 // ---- small parsers -------------------------------------------------------------------------
-
-std::string_view trim(std::string_view s)
-{
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())))
-        s.remove_prefix(1);
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())))
-        s.remove_suffix(1);
-    return s;
-}
 
 std::string lower(std::string_view s)
 {

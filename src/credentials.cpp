@@ -1,18 +1,9 @@
 #include "syncd/credentials.hpp"
 
-#include <cctype>
+#include "syncd/text.hpp"
 
 namespace syncd {
 namespace {
-
-std::string_view trim(std::string_view s)
-{
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())))
-        s.remove_prefix(1);
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())))
-        s.remove_suffix(1);
-    return s;
-}
 
 // The profile a section header names, or nullopt when the header is not a profile section.
 std::optional<std::string> section_profile(std::string_view header, shared_file_style style)

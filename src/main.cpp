@@ -154,9 +154,15 @@ struct service {
     }
 };
 
+// The command line wins over the file; text is the default.
+log_format effective_format(const options& o, const config& cfg)
+{
+    return o.format.value_or(cfg.log_fmt.value_or(log_format::text));
+}
+
 void apply_log_settings(const options& o, const config& cfg)
 {
-    log::configure(o.format.value_or(cfg.log_fmt.value_or(log_format::text)),
+    log::configure(effective_format(o, cfg),
                    o.level.value_or(cfg.log_lvl.value_or(log_level::info)));
 }
 
@@ -257,7 +263,7 @@ asio::awaitable<int> schedule(service& svc)
 asio::awaitable<void> report_progress(service& svc)
 {
     const bool live = svc.opt.once && !svc.opt.dry_run && ::isatty(STDERR_FILENO) &&
-                      svc.opt.format.value_or(svc.cfg.log_fmt.value_or(log_format::text)) == log_format::text;
+                      effective_format(svc.opt, svc.cfg) == log_format::text;
     while (!svc.done) {
         const auto cadence = live ? std::chrono::nanoseconds{std::chrono::milliseconds{500}} : svc.cfg.progress_interval;
         if (cadence.count() <= 0) {

@@ -1,0 +1,19 @@
+// Small text helpers shared by the line-oriented parsers (configuration, AWS shared files).
+#pragma once
+
+#include <cctype>
+#include <string_view>
+
+namespace syncd {
+
+// s without leading and trailing whitespace.
+inline std::string_view trim(std::string_view s)
+{
+    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())))
+        s.remove_prefix(1);
+    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())))
+        s.remove_suffix(1);
+    return s;
+}
+
+} // namespace syncd
