@@ -237,11 +237,6 @@ class S3rver(Server):
     def client(self):
         return boto_client(self.endpoint, self.key, self.secret, verify=self.ca)
 
-    def requests(self, bucket=None):
-        # s3rver's log lines carry neither the method nor the whole path; put a FaultProxy in
-        # front of it to observe requests.
-        raise NotImplementedError("s3rver has no usable request log; use FaultProxy")
-
 
 class FaultProxy:
     """HTTP proxy on a free port in front of `upstream` (a Server). Logs every request it sees

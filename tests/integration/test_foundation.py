@@ -21,11 +21,10 @@ def setUpModule():
 
 class OneTimeSync(TempDirTest):
     def configure(self, server, bucket, **extra):
-        keys = dict(aws_access_key=server.key, aws_secret_key=server.secret,
-                    local_dir=self.tree, bucket_name=bucket, endpoint=server.endpoint,
-                    region="us-east-1", concurrency=8)
+        """The harness's configure, with this server's own credentials."""
+        keys = dict(aws_access_key=server.key, aws_secret_key=server.secret)
         keys.update(extra)
-        write_config(self.conf, **keys)
+        super().configure(server.endpoint, bucket, **keys)
 
     def test_awkward_tree_round_trips_and_second_run_uploads_nothing(self):
         bucket = MOTO.make_bucket(self.bucket_name())

@@ -8,7 +8,7 @@ import time
 import unittest
 
 from harness import (SYNCD, FaultProxy, Moto, module_moto, TempDirTest, age_tree, all_objects, clean_env,
-                     get_bytes, local_dirs, marker_key, merkle, write_config, write_tree)
+                     get_bytes, local_dirs, marker_key, merkle, write_tree)
 
 BAD_NAME = b"caf\xe9.txt"  # Latin-1, not valid UTF-8
 
@@ -398,9 +398,7 @@ class MarkerProperty(TempDirTest):
         self.check_both_directions(bucket, set(), info)
 
     def configure_seed(self, endpoint, bucket, settle):
-        write_config(self.conf, aws_access_key="k", aws_secret_key="s", local_dir=self.tree,
-                     bucket_name=bucket, endpoint=endpoint, concurrency=6,
-                     settle_time="10m" if settle else "0")
+        self.configure(endpoint, bucket, concurrency=6, settle_time="10m" if settle else "0")
 
     def check_both_directions(self, bucket, blocked, info):
         s3 = MOTO.client()

@@ -12,7 +12,7 @@ import threading
 import time
 import unittest
 
-from harness import (SYNCD, FaultProxy, Moto, module_moto, TempDirTest, clean_env, wait_for, write_config)
+from harness import (SYNCD, FaultProxy, Moto, module_moto, TempDirTest, clean_env, wait_for)
 
 MiB = 1 << 20
 PART = re.compile(r"[?&]partNumber=(\d+)")
@@ -117,12 +117,10 @@ class Multipart(TempDirTest):
             self.s3.delete_object(Bucket=self.bucket, Key=o["Key"])
 
     def configure(self, endpoint=None, **extra):
-        keys = dict(aws_access_key="k", aws_secret_key="s", local_dir=self.tree,
-                    bucket_name=self.bucket, endpoint=endpoint or MOTO.endpoint,
-                    region="us-east-1", multipart_threshold="8MiB", part_size="8MiB",
-                    concurrency=8)
+        """The harness's configure for this test's bucket, with small multipart sizes."""
+        keys = dict(multipart_threshold="8MiB", part_size="8MiB")
         keys.update(extra)
-        write_config(self.conf, **keys)
+        super().configure(endpoint or MOTO.endpoint, self.bucket, **keys)
 
     def sync_once(self):
         """One --once run that must succeed: its result, and the requests moto saw meanwhile."""
