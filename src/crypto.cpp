@@ -1,7 +1,8 @@
 #include "syncd/crypto.hpp"
 
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/core_names.h>
+#include <openssl/params.h>
 
 #include <stdexcept>
 
@@ -13,6 +14,24 @@ void check(int ok)
 {
     if (ok != 1)
         throw std::runtime_error("OpenSSL digest failure");
+}
+
+// Algorithms fetched once: EVP_md5()/EVP_sha256() would make OpenSSL 3 look the implementation
+// up again (under a lock) on every init, which showed up in profiles at one hash per request.
+const EVP_MD* fetched(const char* name, const EVP_MD* legacy)
+{
+    const EVP_MD* md = EVP_MD_fetch(nullptr, name, nullptr);
+    return md ? md : legacy;
+}
+const EVP_MD* md5_md()
+{
+    static const EVP_MD* md = fetched("MD5", EVP_md5());
+    return md;
+}
+const EVP_MD* sha256_md()
+{
+    static const EVP_MD* md = fetched("SHA256", EVP_sha256());
+    return md;
 }
 
 struct evp_hasher {
@@ -37,34 +56,59 @@ struct evp_hasher {
     }
 };
 
+// One-shot digests reuse one context per thread instead of allocating one per call.
+template <std::size_t N>
+std::array<std::uint8_t, N> digest(const EVP_MD* md, std::string_view data)
+{
+    thread_local evp_hasher h(md);
+    check(EVP_DigestInit_ex(h.ctx, md, nullptr));
+    h.update(data.data(), data.size());
+    return h.finish<N>();
+}
+
+// HMAC-SHA-256 with one MAC context per thread, re-keyed per call.
+struct hmac_context {
+    EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+    EVP_MAC_CTX* ctx = mac ? EVP_MAC_CTX_new(mac) : nullptr;
+    hmac_context()
+    {
+        if (!ctx)
+            throw std::runtime_error("OpenSSL HMAC is not available");
+        char digest_name[] = "SHA256";
+        const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", digest_name, 0),
+                                     OSSL_PARAM_construct_end()};
+        check(EVP_MAC_CTX_set_params(ctx, params));
+    }
+    ~hmac_context()
+    {
+        EVP_MAC_CTX_free(ctx);
+        EVP_MAC_free(mac);
+    }
+    hmac_context(const hmac_context&) = delete;
+    hmac_context& operator=(const hmac_context&) = delete;
+};
+
 } // namespace
 
-sha256_digest sha256(std::string_view data)
-{
-    evp_hasher h(EVP_sha256());
-    h.update(data.data(), data.size());
-    return h.finish<32>();
-}
+sha256_digest sha256(std::string_view data) { return digest<32>(sha256_md(), data); }
 
-md5_digest md5(std::string_view data)
-{
-    evp_hasher h(EVP_md5());
-    h.update(data.data(), data.size());
-    return h.finish<16>();
-}
+md5_digest md5(std::string_view data) { return digest<16>(md5_md(), data); }
 
 sha256_digest hmac_sha256(std::span<const std::uint8_t> key, std::string_view data)
 {
+    thread_local hmac_context h;
     sha256_digest out{};
-    unsigned len = 0;
-    if (!HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-              reinterpret_cast<const unsigned char*>(data.data()), data.size(), out.data(), &len))
-        throw std::runtime_error("OpenSSL HMAC failure");
+    std::size_t len = 0;
+    // A zero-length key is valid HMAC, but EVP_MAC_init takes a null key as "keep the old one".
+    static constexpr std::uint8_t no_key[1] = {0};
+    check(EVP_MAC_init(h.ctx, key.empty() ? no_key : key.data(), key.size(), nullptr));
+    check(EVP_MAC_update(h.ctx, reinterpret_cast<const unsigned char*>(data.data()), data.size()));
+    check(EVP_MAC_final(h.ctx, out.data(), &len, out.size()));
     return out;
 }
 
 struct md5_hasher::impl : evp_hasher {
-    impl() : evp_hasher(EVP_md5()) {}
+    impl() : evp_hasher(md5_md()) {}
 };
 md5_hasher::md5_hasher() : impl_(std::make_unique<impl>()) {}
 md5_hasher::~md5_hasher() = default;
@@ -75,7 +119,7 @@ void md5_hasher::update(std::span<const std::uint8_t> data) { impl_->update(data
 md5_digest md5_hasher::finish() { return impl_->finish<16>(); }
 
 struct sha256_hasher::impl : evp_hasher {
-    impl() : evp_hasher(EVP_sha256()) {}
+    impl() : evp_hasher(sha256_md()) {}
 };
 sha256_hasher::sha256_hasher() : impl_(std::make_unique<impl>()) {}
 sha256_hasher::~sha256_hasher() = default;

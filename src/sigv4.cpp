@@ -96,14 +96,28 @@ canonical_headers canonicalize_headers(const std::vector<std::pair<std::string, 
     return out;
 }
 
-std::string format_time(std::chrono::system_clock::time_point t, const char* fmt)
+// "YYYYMMDD" or "YYYYMMDDTHHMMSSZ" in UTC, written by hand: strftime consults the locale on every call.
+std::string format_time(std::chrono::system_clock::time_point t, bool with_time)
 {
     const std::time_t tt = std::chrono::system_clock::to_time_t(t);
     std::tm tm{};
     ::gmtime_r(&tt, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, fmt, &tm);
-    return buf;
+    std::string out(with_time ? 16 : 8, '0');
+    auto put = [&out](std::size_t at, int value, int width) {
+        for (int i = width - 1; i >= 0; --i, value /= 10)
+            out[at + static_cast<std::size_t>(i)] = static_cast<char>('0' + value % 10);
+    };
+    put(0, tm.tm_year + 1900, 4);
+    put(4, tm.tm_mon + 1, 2);
+    put(6, tm.tm_mday, 2);
+    if (with_time) {
+        out[8] = 'T';
+        put(9, tm.tm_hour, 2);
+        put(11, tm.tm_min, 2);
+        put(13, tm.tm_sec, 2);
+        out[15] = 'Z';
+    }
+    return out;
 }
 
 std::string scope(const params& p)
@@ -130,8 +144,8 @@ request with_signing_headers(const request& req, const params& p)
 
 } // namespace
 
-std::string amz_date(std::chrono::system_clock::time_point t) { return format_time(t, "%Y%m%dT%H%M%SZ"); }
-std::string amz_day(std::chrono::system_clock::time_point t) { return format_time(t, "%Y%m%d"); }
+std::string amz_date(std::chrono::system_clock::time_point t) { return format_time(t, true); }
+std::string amz_day(std::chrono::system_clock::time_point t) { return format_time(t, false); }
 
 std::string canonical_uri(std::string_view path, bool normalize_path)
 {
@@ -177,13 +191,38 @@ std::string string_to_sign(std::string_view canonical_request, const params& p)
            crypto::hex(crypto::sha256(canonical_request));
 }
 
-std::string signature(std::string_view string_to_sign, const params& p)
+namespace {
+
+crypto::sha256_digest derive_signing_key(const std::string& secret, const std::string& day, const params& p)
 {
-    const std::string secret = "AWS4" + p.creds.secret_access_key;
-    auto key = crypto::hmac_sha256(bytes(secret), amz_day(p.time));
+    const std::string k = "AWS4" + secret;
+    auto key = crypto::hmac_sha256(bytes(k), day);
     key = crypto::hmac_sha256(bytes(key), p.region);
     key = crypto::hmac_sha256(bytes(key), p.service);
-    key = crypto::hmac_sha256(bytes(key), "aws4_request");
+    return crypto::hmac_sha256(bytes(key), "aws4_request");
+}
+
+// The signing key depends only on the secret, the day, the region and the service, so it is
+// derived once per day instead of with four HMACs per request. A memo, not state: the result is
+// the same as deriving it every time.
+crypto::sha256_digest signing_key(const params& p)
+{
+    struct memo {
+        std::string secret, day, region, service;
+        crypto::sha256_digest key{};
+    };
+    thread_local memo m;
+    const auto day = amz_day(p.time);
+    if (m.day != day || m.secret != p.creds.secret_access_key || m.region != p.region || m.service != p.service)
+        m = {p.creds.secret_access_key, day, p.region, p.service, derive_signing_key(p.creds.secret_access_key, day, p)};
+    return m.key;
+}
+
+} // namespace
+
+std::string signature(std::string_view string_to_sign, const params& p)
+{
+    const auto key = signing_key(p);
     return crypto::hex(crypto::hmac_sha256(bytes(key), string_to_sign));
 }
 
