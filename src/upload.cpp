@@ -1,5 +1,6 @@
 #include "syncd/upload.hpp"
 
+#include "syncd/io_buffer.hpp"
 #include "syncd/log.hpp"
 #include "syncd/multipart.hpp"
 #include "syncd/parallel.hpp"
@@ -256,12 +257,12 @@ private:
 
     asio::awaitable<void> send_part(std::uint32_t number, std::uint64_t length)
     {
-        auto buffer = std::make_unique_for_overwrite<char[]>(length);
-        if (!file_.read_at(plan_.offset(number), std::span<char>(buffer.get(), length)) || !file_.unchanged()) {
+        const io_buffer buffer(length);
+        if (!file_.read_at(plan_.offset(number), buffer.span()) || !file_.unchanged()) {
             halt(stop::local);
             co_return;
         }
-        const std::string_view body(buffer.get(), length);
+        const std::string_view body(buffer.span().data(), length);
         const auto md5 = crypto::md5(body);
         digests_[number - 1] = md5;
         if (!uploaded_.empty() && !uploaded_[number].empty()) {

@@ -4,7 +4,9 @@
 //   node counting-s3rver.js DATA_DIR PORT BUCKET COUNTS_FILE
 //
 // Listens on 127.0.0.1:PORT with BUCKET created. On SIGUSR2 it writes the counts since the last
-// SIGUSR2 as JSON to COUNTS_FILE (write to a temporary name, then rename) and starts again from 0.
+// SIGUSR2 as JSON to COUNTS_FILE (write to a temporary name, then rename) and starts again from 0:
+//   {"PUT": 10000, "LIST": 11, ...}, and under "seconds" the summed time from request to the
+//   end of its response per operation (requests overlap, so these add up to more than wall time).
 'use strict';
 
 const fs = require('fs');
@@ -29,6 +31,7 @@ function operation(method, url) {
 }
 
 let counts = {};
+let seconds = {};
 const server = new S3rver({
   directory: dir,
   address: '127.0.0.1',
@@ -37,17 +40,22 @@ const server = new S3rver({
   configureBuckets: [{ name: bucket, configs: [] }],
 });
 server.run().then(() => {
-  server.httpServer.prependListener('request', req => {
+  server.httpServer.prependListener('request', (req, res) => {
     const op = operation(req.method, req.url);
     counts[op] = (counts[op] || 0) + 1;
+    const start = process.hrtime.bigint();
+    res.on('finish', () => {
+      seconds[op] = (seconds[op] || 0) + Number(process.hrtime.bigint() - start) / 1e9;
+    });
   });
   console.log('listening');
 });
 
 process.on('SIGUSR2', () => {
   const tmp = countsFile + '.tmp';
-  fs.writeFileSync(tmp, JSON.stringify(counts));
+  fs.writeFileSync(tmp, JSON.stringify({ ...counts, seconds }));
   fs.renameSync(tmp, countsFile);
   counts = {};
+  seconds = {};
 });
 process.on('SIGTERM', () => process.exit(0));
