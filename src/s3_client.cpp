@@ -163,11 +163,11 @@ struct client::impl {
         }
     }
 
-    // Sends op page after page and gathers the entries of every page.
+    // Sends op page after page and hands each page's entries to sink as it arrives.
     template <class Page>
-    asio::awaitable<result<entries_of<Page>>> list_all(operation op, result<Page> (*parse)(std::string_view))
+    asio::awaitable<result<void>> list_pages(operation op, result<Page> (*parse)(std::string_view),
+                                             const std::function<void(entries_of<Page>&)>& sink)
     {
-        entries_of<Page> all;
         const auto first = op.query;
         for (;;) {
             ++counts.list;
@@ -177,14 +177,27 @@ struct client::impl {
             auto page = in_context(op, parse(res->body));
             if (!page)
                 co_return page.error();
-            auto& got = entries(*page);
-            all.insert(all.end(), std::make_move_iterator(got.begin()), std::make_move_iterator(got.end()));
+            sink(entries(*page));
             if (!page->truncated)
-                co_return all;
+                co_return result<void>();
             op.query = first;
             for (auto& q : continuation(*page))
                 op.query.push_back(std::move(q));
         }
+    }
+
+    // The same, with the entries of every page gathered.
+    template <class Page>
+    asio::awaitable<result<entries_of<Page>>> list_all(operation op, result<Page> (*parse)(std::string_view))
+    {
+        entries_of<Page> all;
+        const std::function<void(entries_of<Page>&)> gather = [&all](entries_of<Page>& got) {
+            all.insert(all.end(), std::make_move_iterator(got.begin()), std::make_move_iterator(got.end()));
+        };
+        auto done = co_await list_pages(std::move(op), parse, gather);
+        if (!done)
+            co_return done.error();
+        co_return all;
     }
 
     // Headers every new object carries: its mtime, storage class and encryption settings.
@@ -281,6 +294,14 @@ asio::awaitable<result<std::vector<object_info>>> client::list_objects(std::stri
                                   "listing " + impl_->where(prefix));
     auto all = co_await impl_->list_all(op, &parse_list_objects_v2);
     co_return all;
+}
+
+asio::awaitable<result<void>> client::list_objects(std::string prefix, page_sink on_page)
+{
+    const auto op = impl::make_op("GET", "", {{"list-type", "2"}, {"encoding-type", "url"}, {"prefix", prefix}},
+                                  "listing " + impl_->where(prefix));
+    auto done = co_await impl_->list_pages(op, &parse_list_objects_v2, on_page);
+    co_return done;
 }
 
 asio::awaitable<result<put_result>> client::put_object(std::string key, std::string_view body,

@@ -97,16 +97,19 @@ public:
         report_.files_seen = tree_.file_count();
         report_walk_problems();
 
-        auto listing = co_await s3_.list_objects(cfg_.prefix);
+        // The listing goes into the index page by page: held whole and then indexed, it doubled
+        // the peak memory of a no-change cycle over 200,000 objects.
+        const s3::client::page_sink index_page = [this](std::vector<s3::object_info>& page) {
+            for (auto& o : page)
+                remote_.emplace(std::move(o.key), remote_object{o.size, std::move(o.etag)});
+        };
+        const auto prefix = cfg_.prefix;
+        auto listing = co_await s3_.list_objects(prefix, index_page);
         if (!listing) {
             // Without a listing nothing can be decided: whatever the cause (retries exhausted on
             // 5xx or dropped connections included), the endpoint is unusable for this cycle.
             fail_cycle(listing.error(), true);
         } else {
-            remote_.reserve(listing->size());
-            for (auto& o : *listing)
-                remote_.emplace(std::move(o.key), remote_object{o.size, std::move(o.etag)});
-            listing->clear();
             cache_file_ = marker_cache_path(opt_.state_dir, cfg_);
             cache_ = load_marker_cache(cache_file_);
             // Named, not temporaries: GCC 12 mishandles temporaries with destructors inside a

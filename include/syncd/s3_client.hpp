@@ -14,6 +14,7 @@
 #include <boost/asio/awaitable.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -54,6 +55,10 @@ public:
 
     // Every object under prefix, all pages, keys decoded.
     boost::asio::awaitable<result<std::vector<object_info>>> list_objects(std::string prefix);
+    // The same, handed to on_page one page (up to 1,000 objects) at a time, so that a caller
+    // that indexes the listing never holds it twice. The entries may be moved from.
+    using page_sink = std::function<void(std::vector<object_info>&)>;
+    boost::asio::awaitable<result<void>> list_objects(std::string prefix, page_sink on_page);
 
     // body must stay valid until the call completes.
     boost::asio::awaitable<result<put_result>> put_object(std::string key, std::string_view body,

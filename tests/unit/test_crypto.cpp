@@ -36,6 +36,22 @@ TEST_CASE("crypto: HMAC-SHA256 (RFC 4231 case 2)")
           "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
 }
 
+TEST_CASE("crypto: one-shot calls reuse their contexts without carrying state between calls")
+{
+    // RFC 4231 case 1 (20 bytes of 0x0b) between two runs of case 2: the context is re-keyed.
+    const std::string key1(20, '\x0b');
+    const auto jefe = hex(hmac_sha256(bytes("Jefe"), "what do ya want for nothing?"));
+    CHECK(hex(hmac_sha256(bytes(key1), "Hi There")) ==
+          "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
+    CHECK(hex(hmac_sha256(bytes("Jefe"), "what do ya want for nothing?")) == jefe);
+    // Digests of different algorithms, interleaved, each still answers as if alone.
+    for (int i = 0; i < 3; ++i) {
+        CHECK(hex(md5("abc")) == "900150983cd24fb0d6963f7d28e17f72");
+        CHECK(hex(sha256("abc")) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        CHECK(hex(md5("")) == "d41d8cd98f00b204e9800998ecf8427e");
+    }
+}
+
 TEST_CASE("crypto: base64 (RFC 4648 vectors)")
 {
     CHECK(base64(bytes("")) == "");

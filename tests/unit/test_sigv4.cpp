@@ -180,3 +180,46 @@ TEST_CASE("sigv4: S3 request signs host, content hash, date and session token")
     p2.creds.secret_access_key = "OTHER";
     CHECK(sigv4::sign(r, p2)[2].second != added[2].second);
 }
+
+TEST_CASE("sigv4: the signing key follows the day, region and secret of each request")
+{
+    // The key is derived once and reused while day, region, service and secret stay the same;
+    // a change in any of them must be seen at once, and going back must give the first answer.
+    sigv4::request r;
+    r.method = "GET";
+    r.path = "/bkt";
+    r.payload_hash = "UNSIGNED-PAYLOAD";
+    r.headers = {{"host", "example.com"}};
+    sigv4::params p;
+    p.creds = {"AKID", "SECRET", ""};
+    p.region = "eu-west-1";
+    p.time = std::chrono::system_clock::from_time_t(1'700'000'000); // 2023-11-14T22:13:20Z
+    auto signature_of = [&](const sigv4::params& q) {
+        const auto creq = sigv4::canonical_request(r, q);
+        return sigv4::signature(sigv4::string_to_sign(creq, q), q);
+    };
+    const auto first = signature_of(p);
+    auto same_day = p;
+    same_day.time += std::chrono::seconds(3600); // 23:13, still the 14th: the date line changes only
+    auto next_day = p;
+    next_day.time += std::chrono::hours(2); // 00:13 on the 15th
+    auto other_region = p;
+    other_region.region = "us-east-1";
+    auto other_secret = p;
+    other_secret.creds.secret_access_key = "OTHER";
+    CHECK(signature_of(same_day) != first);
+    CHECK(signature_of(next_day) != first);
+    CHECK(signature_of(other_region) != first);
+    CHECK(signature_of(other_secret) != first);
+    CHECK(signature_of(p) == first);
+    // Known answer for the key itself, through the public steps: AWS's documented example
+    // (secret wJalr..., 20150830, us-east-1, service iam), string to sign from its guide.
+    sigv4::params aws;
+    aws.creds = {"AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", ""};
+    aws.region = "us-east-1";
+    aws.service = "iam";
+    aws.time = std::chrono::system_clock::from_time_t(1'440'938'160); // 2015-08-30T12:36:00Z
+    CHECK(sigv4::signature("AWS4-HMAC-SHA256\n20150830T123600Z\n20150830/us-east-1/iam/aws4_request\n"
+                           "f536975d06c0309214f805bb90ccff089219ecd68b2577efef23edd43b7e1a59",
+                           aws) == "5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7");
+}
