@@ -75,7 +75,7 @@ struct hmac_context {
         if (!ctx)
             throw std::runtime_error("OpenSSL HMAC is not available");
         char digest_name[] = "SHA256";
-        const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", digest_name, 0),
+        const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest_name, 0),
                                      OSSL_PARAM_construct_end()};
         check(EVP_MAC_CTX_set_params(ctx, params));
     }

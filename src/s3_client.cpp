@@ -247,6 +247,13 @@ struct client::impl {
     // "s3://bucket/key", for messages.
     std::string where(const std::string& key) const { return "s3://" + s.addr.bucket + "/" + key; }
 
+    // ListObjectsV2 of everything under prefix; both forms of list_objects send this.
+    operation list_objects_op(const std::string& prefix) const
+    {
+        return make_op("GET", "", {{"list-type", "2"}, {"encoding-type", "url"}, {"prefix", prefix}},
+                       "listing " + where(prefix));
+    }
+
     // A response that could not be understood, said in the words of the operation.
     template <class T>
     static result<T> in_context(const operation& op, result<T> r)
@@ -290,16 +297,14 @@ const client_settings& client::settings() const { return impl_->s; }
 
 asio::awaitable<result<std::vector<object_info>>> client::list_objects(std::string prefix)
 {
-    const auto op = impl::make_op("GET", "", {{"list-type", "2"}, {"encoding-type", "url"}, {"prefix", prefix}},
-                                  "listing " + impl_->where(prefix));
+    const auto op = impl_->list_objects_op(prefix);
     auto all = co_await impl_->list_all(op, &parse_list_objects_v2);
     co_return all;
 }
 
 asio::awaitable<result<void>> client::list_objects(std::string prefix, page_sink on_page)
 {
-    const auto op = impl::make_op("GET", "", {{"list-type", "2"}, {"encoding-type", "url"}, {"prefix", prefix}},
-                                  "listing " + impl_->where(prefix));
+    const auto op = impl_->list_objects_op(prefix);
     auto done = co_await impl_->list_pages(op, &parse_list_objects_v2, on_page);
     co_return done;
 }

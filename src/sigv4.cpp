@@ -193,9 +193,9 @@ std::string string_to_sign(std::string_view canonical_request, const params& p)
 
 namespace {
 
-crypto::sha256_digest derive_signing_key(const std::string& secret, const std::string& day, const params& p)
+crypto::sha256_digest derive_signing_key(const params& p, const std::string& day)
 {
-    const std::string k = "AWS4" + secret;
+    const std::string k = "AWS4" + p.creds.secret_access_key;
     auto key = crypto::hmac_sha256(bytes(k), day);
     key = crypto::hmac_sha256(bytes(key), p.region);
     key = crypto::hmac_sha256(bytes(key), p.service);
@@ -214,7 +214,7 @@ crypto::sha256_digest signing_key(const params& p)
     thread_local memo m;
     const auto day = amz_day(p.time);
     if (m.day != day || m.secret != p.creds.secret_access_key || m.region != p.region || m.service != p.service)
-        m = {p.creds.secret_access_key, day, p.region, p.service, derive_signing_key(p.creds.secret_access_key, day, p)};
+        m = {p.creds.secret_access_key, day, p.region, p.service, derive_signing_key(p, day)};
     return m.key;
 }
 

@@ -103,8 +103,7 @@ public:
             for (auto& o : page)
                 remote_.emplace(std::move(o.key), remote_object{o.size, std::move(o.etag)});
         };
-        const auto prefix = cfg_.prefix;
-        auto listing = co_await s3_.list_objects(prefix, index_page);
+        auto listing = co_await s3_.list_objects(cfg_.prefix, index_page);
         if (!listing) {
             // Without a listing nothing can be decided: whatever the cause (retries exhausted on
             // 5xx or dropped connections included), the endpoint is unusable for this cycle.
