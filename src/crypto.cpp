@@ -4,7 +4,9 @@
 #include <openssl/core_names.h>
 #include <openssl/params.h>
 
+#include <algorithm>
 #include <stdexcept>
+#include <vector>
 
 namespace syncd::crypto {
 namespace {
@@ -79,6 +81,8 @@ struct hmac_context {
                                      OSSL_PARAM_construct_end()};
         check(EVP_MAC_CTX_set_params(ctx, params));
     }
+    std::vector<std::uint8_t> key; // the key the context holds, once keyed
+    bool keyed = false;
     ~hmac_context()
     {
         EVP_MAC_CTX_free(ctx);
@@ -99,9 +103,19 @@ sha256_digest hmac_sha256(std::span<const std::uint8_t> key, std::string_view da
     thread_local hmac_context h;
     sha256_digest out{};
     std::size_t len = 0;
-    // A zero-length key is valid HMAC, but EVP_MAC_init takes a null key as "keep the old one".
+    // EVP_MAC_init takes a null key as "keep the old one" and then starts from the padded key
+    // state it already computed: SigV4 signs every request with the same key, so that saves two
+    // compressions and the key set-up per request. A zero-length key is valid HMAC, so it is
+    // passed as a real (one-byte, zero-length) buffer.
     static constexpr std::uint8_t no_key[1] = {0};
-    check(EVP_MAC_init(h.ctx, key.empty() ? no_key : key.data(), key.size(), nullptr));
+    if (h.keyed && std::equal(key.begin(), key.end(), h.key.begin(), h.key.end())) {
+        check(EVP_MAC_init(h.ctx, nullptr, 0, nullptr));
+    } else {
+        h.keyed = false; // until the init below succeeds
+        check(EVP_MAC_init(h.ctx, key.empty() ? no_key : key.data(), key.size(), nullptr));
+        h.key.assign(key.begin(), key.end());
+        h.keyed = true;
+    }
     check(EVP_MAC_update(h.ctx, reinterpret_cast<const unsigned char*>(data.data()), data.size()));
     check(EVP_MAC_final(h.ctx, out.data(), &len, out.size()));
     return out;
@@ -131,11 +145,10 @@ sha256_digest sha256_hasher::finish() { return impl_->finish<32>(); }
 std::string hex(std::span<const std::uint8_t> bytes)
 {
     static constexpr char digits[] = "0123456789abcdef";
-    std::string out;
-    out.reserve(bytes.size() * 2);
-    for (auto b : bytes) {
-        out += digits[b >> 4];
-        out += digits[b & 0xf];
+    std::string out(bytes.size() * 2, '\0');
+    for (std::size_t i = 0; i < bytes.size(); ++i) {
+        out[2 * i] = digits[bytes[i] >> 4];
+        out[2 * i + 1] = digits[bytes[i] & 0xf];
     }
     return out;
 }

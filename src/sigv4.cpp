@@ -12,32 +12,6 @@ namespace {
 
 constexpr std::string_view algorithm = "AWS4-HMAC-SHA256";
 
-std::string lower(std::string_view s)
-{
-    std::string out(s);
-    for (auto& c : out)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
-}
-
-// Trim, and fold every run of whitespace (including line breaks of folded values) into one space.
-std::string canonical_value(std::string_view v)
-{
-    std::string out;
-    bool space = false;
-    for (char c : v) {
-        if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
-            space = !out.empty();
-            continue;
-        }
-        if (space)
-            out += ' ';
-        space = false;
-        out += c;
-    }
-    return out;
-}
-
 // RFC 3986 remove_dot_segments, plus collapsing of empty segments; keeps a trailing slash.
 std::string normalize(std::string_view path)
 {
@@ -73,25 +47,88 @@ struct canonical_headers {
     std::string signed_names;
 };
 
-canonical_headers canonicalize_headers(const std::vector<std::pair<std::string, std::string>>& headers)
+using header = std::pair<std::string, std::string>;
+
+// Header names are ASCII tokens; std::tolower would consult the locale for every character.
+char lower_char(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+bool name_less(std::string_view a, std::string_view b)
 {
-    // Stable sort keeps duplicate names in their order of appearance, which is how they are joined.
-    std::vector<std::pair<std::string, std::string>> h;
-    h.reserve(headers.size());
-    for (const auto& [name, value] : headers)
-        h.emplace_back(lower(name), canonical_value(value));
-    std::stable_sort(h.begin(), h.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-    canonical_headers out;
-    for (std::size_t i = 0; i < h.size(); ++i) {
-        if (i > 0 && h[i].first == h[i - 1].first) {
-            out.block.back() = ','; // replace the previous line's '\n'
-            out.block += h[i].second + "\n";
+    return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end(),
+                                        [](char x, char y) { return lower_char(x) < lower_char(y); });
+}
+
+bool name_equal(std::string_view a, std::string_view b)
+{
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
+                                              [](char x, char y) { return lower_char(x) == lower_char(y); });
+}
+
+// Appends v trimmed, with every run of whitespace (including line breaks of folded values) folded
+// into one space.
+void append_canonical_value(std::string& out, std::string_view v)
+{
+    auto ws = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+    // Most values (digests, dates, host names) have nothing to fold: copy them whole.
+    bool plain = v.empty() || (!ws(v.front()) && !ws(v.back()));
+    for (std::size_t i = 0; plain && i < v.size(); ++i)
+        plain = !(v[i] == '\t' || v[i] == '\r' || v[i] == '\n' || (v[i] == ' ' && i + 1 < v.size() && v[i + 1] == ' '));
+    if (plain) {
+        out.append(v);
+        return;
+    }
+    bool space = false, any = false;
+    for (char c : v) {
+        if (ws(c)) {
+            space = any;
             continue;
         }
-        out.block += h[i].first + ":" + h[i].second + "\n";
-        if (!out.signed_names.empty())
-            out.signed_names += ';';
-        out.signed_names += h[i].first;
+        if (space)
+            out += ' ';
+        space = false;
+        any = true;
+        out += c;
+    }
+}
+
+// Appends name in lowercase.
+void append_lower(std::string& out, std::string_view name)
+{
+    const auto at = out.size();
+    out.append(name);
+    for (auto i = at; i < out.size(); ++i)
+        out[i] = lower_char(out[i]);
+}
+
+// The headers as sent plus the signing ones, without copying either list: sorted views, each
+// name lowercased as it is written out.
+canonical_headers canonicalize_headers(const std::vector<header>& headers, const std::vector<header>& extra = {})
+{
+    std::vector<const header*> h;
+    h.reserve(headers.size() + extra.size());
+    std::size_t size = 0;
+    for (const auto* list : {&headers, &extra})
+        for (const auto& e : *list) {
+            h.push_back(&e);
+            size += e.first.size() + e.second.size() + 2;
+        }
+    // Stable sort keeps duplicate names in their order of appearance, which is how they are joined.
+    std::stable_sort(h.begin(), h.end(), [](const header* a, const header* b) { return name_less(a->first, b->first); });
+    canonical_headers out;
+    out.block.reserve(size);
+    out.signed_names.reserve(size);
+    for (std::size_t i = 0; i < h.size(); ++i) {
+        if (i > 0 && name_equal(h[i]->first, h[i - 1]->first)) {
+            out.block.back() = ','; // replace the previous line's '\n'
+        } else {
+            if (!out.signed_names.empty())
+                out.signed_names += ';';
+            append_lower(out.block, h[i]->first);
+            append_lower(out.signed_names, h[i]->first);
+            out.block += ':';
+        }
+        append_canonical_value(out.block, h[i]->second);
+        out.block += '\n';
     }
     return out;
 }
@@ -120,9 +157,12 @@ std::string format_time(std::chrono::system_clock::time_point t, bool with_time)
     return out;
 }
 
-std::string scope(const params& p)
+std::string scope(const params& p, std::string_view day)
 {
-    return amz_day(p.time) + "/" + p.region + "/" + p.service + "/aws4_request";
+    std::string out;
+    out.reserve(day.size() + p.region.size() + p.service.size() + 16);
+    out.append(day).append("/").append(p.region).append("/").append(p.service).append("/aws4_request");
+    return out;
 }
 
 std::span<const std::uint8_t> bytes(const crypto::sha256_digest& d) { return {d.data(), d.size()}; }
@@ -132,15 +172,6 @@ std::span<const std::uint8_t> bytes(std::string_view s)
     return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
 }
 
-// The request with the signing headers (x-amz-date, and the token when it is signed) added.
-request with_signing_headers(const request& req, const params& p)
-{
-    request r = req;
-    r.headers.emplace_back("x-amz-date", amz_date(p.time));
-    if (!p.creds.session_token.empty() && p.sign_session_token)
-        r.headers.emplace_back("x-amz-security-token", p.creds.session_token);
-    return r;
-}
 
 } // namespace
 
@@ -174,8 +205,23 @@ namespace {
 
 std::string canonical_request(const request& req, const params& p, const canonical_headers& headers)
 {
-    return req.method + "\n" + canonical_uri(req.path, p.normalize_path) + "\n" + canonical_query(req.query) +
-           "\n" + headers.block + "\n" + headers.signed_names + "\n" + req.payload_hash;
+    const auto uri = canonical_uri(req.path, p.normalize_path);
+    const auto query = req.query.empty() ? std::string() : canonical_query(req.query);
+    std::string out;
+    out.reserve(req.method.size() + uri.size() + query.size() + headers.block.size() +
+                headers.signed_names.size() + req.payload_hash.size() + 5);
+    out.append(req.method).append("\n").append(uri).append("\n").append(query).append("\n");
+    out.append(headers.block).append("\n").append(headers.signed_names).append("\n").append(req.payload_hash);
+    return out;
+}
+
+std::string string_to_sign(std::string_view canonical_request, std::string_view date, std::string_view scope)
+{
+    const auto hash = crypto::hex(crypto::sha256(canonical_request));
+    std::string out;
+    out.reserve(algorithm.size() + date.size() + scope.size() + hash.size() + 3);
+    out.append(algorithm).append("\n").append(date).append("\n").append(scope).append("\n").append(hash);
+    return out;
 }
 
 } // namespace
@@ -187,8 +233,7 @@ std::string canonical_request(const request& req, const params& p)
 
 std::string string_to_sign(std::string_view canonical_request, const params& p)
 {
-    return std::string(algorithm) + "\n" + amz_date(p.time) + "\n" + scope(p) + "\n" +
-           crypto::hex(crypto::sha256(canonical_request));
+    return string_to_sign(canonical_request, amz_date(p.time), scope(p, amz_day(p.time)));
 }
 
 namespace {
@@ -205,40 +250,53 @@ crypto::sha256_digest derive_signing_key(const params& p, const std::string& day
 // The signing key depends only on the secret, the day, the region and the service, so it is
 // derived once per day instead of with four HMACs per request. A memo, not state: the result is
 // the same as deriving it every time.
-crypto::sha256_digest signing_key(const params& p)
+crypto::sha256_digest signing_key(const params& p, const std::string& day)
 {
     struct memo {
         std::string secret, day, region, service;
         crypto::sha256_digest key{};
     };
     thread_local memo m;
-    const auto day = amz_day(p.time);
     if (m.day != day || m.secret != p.creds.secret_access_key || m.region != p.region || m.service != p.service)
         m = {p.creds.secret_access_key, day, p.region, p.service, derive_signing_key(p, day)};
     return m.key;
+}
+
+std::string signature(std::string_view string_to_sign, const params& p, const std::string& day)
+{
+    const auto key = signing_key(p, day);
+    return crypto::hex(crypto::hmac_sha256(bytes(key), string_to_sign));
 }
 
 } // namespace
 
 std::string signature(std::string_view string_to_sign, const params& p)
 {
-    const auto key = signing_key(p);
-    return crypto::hex(crypto::hmac_sha256(bytes(key), string_to_sign));
+    return signature(string_to_sign, p, amz_day(p.time));
 }
 
 std::vector<std::pair<std::string, std::string>> sign(const request& req, const params& p)
 {
-    const auto r = with_signing_headers(req, p);
-    const auto headers = canonicalize_headers(r.headers);
-    const auto creq = canonical_request(r, p, headers);
-    const auto sig = signature(string_to_sign(creq, p), p);
-    std::vector<std::pair<std::string, std::string>> out;
-    out.emplace_back("x-amz-date", amz_date(p.time));
-    if (!p.creds.session_token.empty())
+    // The date, day and scope are computed once; the signing headers are canonicalised beside the
+    // request's own instead of into a copy of the request.
+    const auto date = amz_date(p.time);
+    const auto day = date.substr(0, 8);
+    const auto sc = scope(p, day);
+    std::vector<header> out;
+    out.reserve(3);
+    out.emplace_back("x-amz-date", date);
+    if (!p.creds.session_token.empty() && p.sign_session_token)
         out.emplace_back("x-amz-security-token", p.creds.session_token);
-    out.emplace_back("Authorization", std::string(algorithm) + " Credential=" + p.creds.access_key_id + "/" +
-                                          scope(p) + ", SignedHeaders=" + headers.signed_names +
-                                          ", Signature=" + sig);
+    const auto headers = canonicalize_headers(req.headers, out);
+    const auto sig = signature(string_to_sign(canonical_request(req, p, headers), date, sc), p, day);
+    if (!p.creds.session_token.empty() && !p.sign_session_token)
+        out.emplace_back("x-amz-security-token", p.creds.session_token);
+    std::string auth;
+    auth.reserve(algorithm.size() + p.creds.access_key_id.size() + sc.size() + headers.signed_names.size() +
+                 sig.size() + 40);
+    auth.append(algorithm).append(" Credential=").append(p.creds.access_key_id).append("/").append(sc);
+    auth.append(", SignedHeaders=").append(headers.signed_names).append(", Signature=").append(sig);
+    out.emplace_back("Authorization", std::move(auth));
     return out;
 }
 

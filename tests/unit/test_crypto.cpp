@@ -44,6 +44,16 @@ TEST_CASE("crypto: one-shot calls reuse their contexts without carrying state be
     CHECK(hex(hmac_sha256(bytes(key1), "Hi There")) ==
           "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
     CHECK(hex(hmac_sha256(bytes("Jefe"), "what do ya want for nothing?")) == jefe);
+    // The same key again reuses the padded key state: each call still starts from the key alone,
+    // with nothing of the previous message in it, and a key that is a prefix of the held one is
+    // a different key (RFC 4231 case 2's key is "Jefe"; "Jef" must not reuse it).
+    for (int i = 0; i < 3; ++i) {
+        CHECK(hex(hmac_sha256(bytes("Jefe"), "what do ya want for nothing?")) == jefe);
+        CHECK(hex(hmac_sha256(bytes("Jefe"), "")) == "923598ca6d64af2a5dba79dcd021a8a0fe5c5f557519adaaf0ad532d4506dd30");
+    }
+    CHECK(hex(hmac_sha256(bytes("Jef"), "what do ya want for nothing?")) != jefe);
+    CHECK(hex(hmac_sha256(bytes(""), "")) == "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
+    CHECK(hex(hmac_sha256(bytes(""), "")) == "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
     // Digests of different algorithms, interleaved, each still answers as if alone.
     for (int i = 0; i < 3; ++i) {
         CHECK(hex(md5("abc")) == "900150983cd24fb0d6963f7d28e17f72");
