@@ -69,29 +69,31 @@ struct client::impl {
         co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     }
 
+    // Signing inputs that do not change between requests; build() only sets the time.
+    sigv4::params signing;
+
     http::request build(const operation& op)
     {
-        const auto path = s.addr.path_for(op.key);
         sigv4::request sr;
         sr.method = op.method;
-        sr.path = path;
+        sr.path = s.addr.path_for(op.key);
         sr.query = op.query;
         sr.payload_hash = op.body.empty() ? empty_sha256 : "UNSIGNED-PAYLOAD";
+        sr.headers.reserve(op.headers.size() + 5);
         sr.headers = op.headers;
-        sr.headers.emplace_back("host", s.addr.ep.host_header());
         sr.headers.emplace_back("x-amz-content-sha256", sr.payload_hash);
+        sr.headers.emplace_back("host", s.addr.ep.host_header());
 
-        sigv4::params p;
-        p.creds = s.creds;
-        p.region = s.region;
-        p.time = std::chrono::system_clock::now() + clock_offset;
+        signing.time = std::chrono::system_clock::now() + clock_offset;
+        auto added = sigv4::sign(sr, signing);
 
+        // The signed headers become the request's; the HTTP client writes Host itself.
         http::request req;
         req.method = op.method;
-        req.target = request_target(path, op.query);
-        req.headers = op.headers;
-        req.headers.emplace_back("x-amz-content-sha256", sr.payload_hash);
-        for (auto& h : sigv4::sign(sr, p))
+        req.target = request_target(sr.path, op.query);
+        req.headers = std::move(sr.headers);
+        req.headers.pop_back();
+        for (auto& h : added)
             req.headers.push_back(std::move(h));
         req.body = op.body;
         return req;
@@ -287,6 +289,8 @@ result<std::unique_ptr<client>> client::create(asio::any_io_executor ex, client_
     if (settings.max_in_flight > 0)
         p->slots.emplace(settings.max_in_flight);
     p->s = std::move(settings);
+    p->signing.creds = p->s.creds;
+    p->signing.region = p->s.region;
     return std::unique_ptr<client>(new client(std::move(p)));
 }
 
