@@ -17,11 +17,6 @@ std::int64_t mtime_ns(const struct ::stat& st)
 
 namespace {
 
-bool same(const struct stat& st, const file_entry& f)
-{
-    return static_cast<std::uint64_t>(st.st_size) == f.size && mtime_ns(st) == f.mtime_ns;
-}
-
 struct fd_guard {
     int fd;
     ~fd_guard()
@@ -33,7 +28,8 @@ struct fd_guard {
 
 } // namespace
 
-stable_file::stable_file(const std::filesystem::path& path, const file_entry& f, bool follow) : expected_(f)
+stable_file::stable_file(const std::filesystem::path& path, const file_entry& f, bool follow, bool check_now)
+    : size_(f.size), mtime_ns_(f.mtime_ns)
 {
     const int flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | (follow ? 0 : O_NOFOLLOW);
     fd_ = ::open(path.c_str(), flags);
@@ -44,11 +40,18 @@ stable_file::stable_file(const std::filesystem::path& path, const file_entry& f,
         detail_ = errno == ENOENT ? "vanished since it was scanned" : std::strerror(errno);
         return;
     }
-    struct stat before{};
-    if (::fstat(fd_, &before) != 0 || !S_ISREG(before.st_mode) || !same(before, f)) {
+    checked_at_open_ = check_now;
+    if (check_now && !same_as_walk()) {
         outcome_ = read_outcome::changed;
         detail_ = "changed since it was scanned";
     }
+}
+
+bool stable_file::same_as_walk()
+{
+    struct stat st{};
+    return ::fstat(fd_, &st) == 0 && S_ISREG(st.st_mode) && static_cast<std::uint64_t>(st.st_size) == size_ &&
+           mtime_ns(st) == mtime_ns_;
 }
 
 stable_file::~stable_file()
@@ -65,8 +68,10 @@ bool stable_file::read_at(std::uint64_t offset, std::span<char> buf)
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
-            outcome_ = read_outcome::unreadable;
-            detail_ = std::strerror(errno);
+            const int err = errno;
+            // A directory or FIFO swapped in since the walk fails to read: that is a change.
+            outcome_ = same_as_walk() ? read_outcome::unreadable : read_outcome::changed;
+            detail_ = outcome_ == read_outcome::changed ? "changed since it was scanned" : std::strerror(err);
             return false;
         }
         if (n == 0) {
@@ -81,10 +86,9 @@ bool stable_file::read_at(std::uint64_t offset, std::span<char> buf)
 
 bool stable_file::unchanged()
 {
-    struct stat now{};
-    if (::fstat(fd_, &now) != 0 || !same(now, expected_)) {
+    if (!same_as_walk()) {
         outcome_ = read_outcome::changed;
-        detail_ = "changed while it was read";
+        detail_ = checked_at_open_ ? "changed while it was read" : "changed since it was scanned";
         return false;
     }
     return true;
@@ -93,7 +97,7 @@ bool stable_file::unchanged()
 file_contents read_stable(const std::filesystem::path& path, const file_entry& f, bool follow)
 {
     file_contents out;
-    stable_file file(path, f, follow);
+    stable_file file(path, f, follow, false);
     if (file.outcome() == read_outcome::ok) {
         out.data.resize(f.size);
         if (file.read_at(0, out.data) && file.unchanged())

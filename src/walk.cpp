@@ -52,10 +52,14 @@ private:
         const std::string rel = t.dirs[index].rel;
         const auto full = rel.empty() ? root_ : root_ / rel;
         std::vector<std::string> names;
-        if (!list(full, names)) {
+        // Entries are looked up relative to the open directory (fstatat), not by full path: one
+        // path component for the kernel to resolve instead of all of them, and no path to build.
+        dir_handle dir{::opendir(full.c_str())};
+        if (!dir.d || !list(dir.d, names)) {
             t.dirs[index].problems.push_back({rel, entry_issue::unreadable, std::strerror(errno)});
             return;
         }
+        const int dfd = ::dirfd(dir.d);
         std::sort(names.begin(), names.end());
 
         struct subdir {
@@ -77,7 +81,7 @@ private:
                 continue;
             }
             struct stat st{};
-            if (::lstat((full / name).c_str(), &st) != 0) {
+            if (::fstatat(dfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
                 if (errno != ENOENT) // vanished since readdir: simply not there any more
                     problem(entry_issue::unreadable, std::strerror(errno));
                 continue;
@@ -87,7 +91,7 @@ private:
                     problem(entry_issue::symlink_skipped);
                     continue;
                 }
-                if (::stat((full / name).c_str(), &st) != 0) {
+                if (::fstatat(dfd, name.c_str(), &st, 0) != 0) {
                     problem(entry_issue::dangling_symlink, std::strerror(errno));
                     continue;
                 }
@@ -110,6 +114,7 @@ private:
                 problem(entry_issue::special_skipped);
             }
         }
+        dir.close(); // before descending: open directories stay bounded by the depth, not the width
         for (auto& sd : subdirs) {
             const int child = static_cast<int>(t.dirs.size());
             dir_node node;
@@ -124,21 +129,26 @@ private:
         }
     }
 
-    static bool list(const std::filesystem::path& dir, std::vector<std::string>& names)
+    struct dir_handle {
+        DIR* d;
+        void close()
+        {
+            if (d)
+                ::closedir(d);
+            d = nullptr;
+        }
+        ~dir_handle() { close(); }
+    };
+
+    static bool list(DIR* d, std::vector<std::string>& names)
     {
-        DIR* d = ::opendir(dir.c_str());
-        if (!d)
-            return false;
         errno = 0;
         while (auto* e = ::readdir(d)) {
             std::string_view n = e->d_name;
             if (n != "." && n != "..")
                 names.emplace_back(n);
         }
-        const int err = errno;
-        ::closedir(d);
-        errno = err;
-        return err == 0;
+        return errno == 0;
     }
 
     std::filesystem::path root_;

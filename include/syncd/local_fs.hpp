@@ -30,7 +30,10 @@ struct file_contents {
 // mtime): the start of read_stable, for readers that take a file in pieces (multipart uploads).
 class stable_file {
 public:
-    stable_file(const std::filesystem::path& path, const file_entry& expected, bool follow);
+    // check_now: fstat at once, so that a file changed since the walk is refused before any of
+    // it is read (multipart uploads). Without it the check waits for unchanged() — one fstat
+    // fewer per file, for readers that read the whole file anyway (read_stable).
+    stable_file(const std::filesystem::path& path, const file_entry& expected, bool follow, bool check_now = true);
     ~stable_file();
     stable_file(const stable_file&) = delete;
     stable_file& operator=(const stable_file&) = delete;
@@ -45,14 +48,19 @@ public:
     bool unchanged();
 
 private:
+    bool same_as_walk(); // fstat: a regular file with the walk's size and mtime
+
     int fd_ = -1;
-    file_entry expected_;
+    std::uint64_t size_;
+    std::int64_t mtime_ns_;
+    bool checked_at_open_ = false;
     read_outcome outcome_ = read_outcome::ok;
     std::string detail_;
 };
 
 // Reads the whole file, refusing anything that is not the regular file the walk saw and anything
-// whose size or mtime moves while it is read: stat at the walk, fstat before reading, fstat after.
+// whose size or mtime moves while it is read: stat at the walk, fstat after reading (and after a
+// failed read, so that a file replaced by something else reads as changed, not unreadable).
 // Never follows a symlink unless follow is set, and never blocks on a FIFO swapped in.
 file_contents read_stable(const std::filesystem::path& path, const file_entry& expected, bool follow);
 
