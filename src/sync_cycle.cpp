@@ -330,9 +330,9 @@ private:
         const auto& f = file(p);
         const auto path = local_dir_of(p.dir) / f.name;
         const auto started = std::chrono::steady_clock::now();
-        const upload_job job{path, f, p.key, cfg_.follow_symlinks, cfg_.multipart_threshold, cfg_.part_size,
-                             cfg_.concurrency, &budget_, opt_.stopping};
-        auto out = co_await upload_file(s3_, job);
+        upload_job job{path, f, p.key, cfg_.follow_symlinks, cfg_.multipart_threshold, cfg_.part_size,
+                       cfg_.concurrency, &budget_, opt_.stopping};
+        auto out = co_await upload_file(s3_, std::move(job));
         switch (out.local) {
         case read_outcome::ok:
             break;
@@ -358,6 +358,8 @@ private:
         ++report_.uploaded;
         report_.bytes_uploaded += f.size;
         fresh_cache_.suspect.erase(p.key);
+        if (!log::enabled(log_level::info)) // nothing to build when info lines are not written
+            co_return true;
         const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                             std::chrono::steady_clock::now() - started).count();
         const auto parts = out.parts == 0 ? std::string()
