@@ -219,15 +219,27 @@ private:
         });
     }
 
+    // A worker keeps its share of the budget and its part buffer from one part to the next
+    // instead of giving both back and taking them again: the kernel zeroes a fresh buffer's
+    // pages on first touch (clear_page_erms was 32 % of a 1 GiB upload's CPU), a reused buffer's
+    // pages are already there. No part is longer than the first, so a worker never waits for
+    // budget while it holds some.
     asio::awaitable<void> part_worker()
     {
+        std::unique_ptr<io_buffer> buffer;
+        std::unique_ptr<budget_hold> hold;
         while (next_ <= plan_.count && !stopped()) {
             const auto number = next_++;
             const auto length = plan_.length(number);
-            co_await job_.budget->acquire(length);
-            const budget_hold hold{job_.budget, length};
+            if (!buffer || length > buffer->span().size()) {
+                buffer.reset();
+                hold.reset();
+                co_await job_.budget->acquire(length);
+                hold = std::make_unique<budget_hold>(job_.budget, length);
+                buffer = std::make_unique<io_buffer>(length);
+            }
             if (!stopped())
-                co_await send_part(number, length);
+                co_await send_part(number, length, *buffer);
         }
         --workers_;
     }
@@ -255,10 +267,9 @@ private:
         }
     }
 
-    asio::awaitable<void> send_part(std::uint32_t number, std::uint64_t length)
+    asio::awaitable<void> send_part(std::uint32_t number, std::uint64_t length, const io_buffer& buffer)
     {
-        const io_buffer buffer(length);
-        if (!file_.read_at(plan_.offset(number), buffer.span()) || !file_.unchanged()) {
+        if (!file_.read_at(plan_.offset(number), buffer.span().first(length)) || !file_.unchanged()) {
             halt(stop::local);
             co_return;
         }
