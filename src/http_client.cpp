@@ -19,7 +19,7 @@
 #include <charconv>
 #include <deque>
 #include <optional>
-#include <set>
+#include <vector>
 
 namespace syncd::http {
 
@@ -131,7 +131,7 @@ struct client::impl {
     asio::ssl::context tls_ctx{asio::ssl::context::tls_client};
     std::optional<tcp::resolver::results_type> resolved;
     std::deque<std::unique_ptr<connection>> idle;
-    std::set<connection*> busy;
+    std::vector<connection*> busy; // at most one per request in flight; a vector does not allocate per request
     std::size_t opened = 0;
     bool closed = false;
 
@@ -313,9 +313,9 @@ asio::awaitable<result<response>> client::send(const request& r)
             c = std::move(*fresh);
         }
         bool sent = false;
-        d.busy.insert(c.get());
+        d.busy.push_back(c.get());
         auto res = co_await d.exchange(*c, head, r.body, r.method == "HEAD", sent);
-        d.busy.erase(c.get());
+        d.busy.erase(std::find(d.busy.begin(), d.busy.end(), c.get()));
         if (d.closed)
             co_return make_error(errc::cancelled, "shutting down: request to " + d.ep.describe() + " cancelled");
         if (!res) {
