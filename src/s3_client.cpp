@@ -392,6 +392,20 @@ asio::awaitable<result<put_result>> client::complete_multipart_upload(std::strin
     auto etag = impl::in_context(op, parse_complete_multipart_upload(res->body));
     if (!etag)
         co_return etag.error();
+    if (etag->empty()) {
+        // Completed, but the answer left the ETag out (Ceph RGW 16): the listing has it, and it
+        // is checked like any other.
+        auto listed = co_await list_objects(key);
+        if (!listed)
+            co_return listed.error();
+        const auto found = std::find_if(listed->begin(), listed->end(), [&](const object_info& o) { return o.key == key; });
+        if (found == listed->end()) {
+            auto e = make_error(errc::http_protocol, op.what);
+            e.s3_message = "the upload was completed without an ETag and the object is not listed";
+            co_return e;
+        }
+        *etag = found->etag;
+    }
     co_return impl_->checked_etag(op, *res, std::move(*etag), expected_etag);
 }
 

@@ -80,7 +80,8 @@ result<parts_page> parse_list_parts(std::string_view xml);
 // The CompleteMultipartUpload request body: each part's number and ETag, in the given order.
 std::string complete_multipart_body(std::span<const part_info> parts);
 
-// CompleteMultipartUploadResult: the new object's ETag (unquoted). S3 may answer 200 and fail
+// CompleteMultipartUploadResult: the new object's ETag (unquoted; "" when the element is there
+// but empty, as Ceph RGW 16 sends it: look the ETag up). S3 may answer 200 and fail
 // anyway, with an <Error> body: that is returned as the error it describes.
 result<std::string> parse_complete_multipart_upload(std::string_view xml);
 

@@ -222,6 +222,17 @@ TEST_CASE("s3_xml: CompleteMultipartUploadResult gives the ETag")
 
     auto other = s3::parse_complete_multipart_upload("<Something><ETag>x</ETag></Something>");
     CHECK_FALSE(other.has_value());
+
+    // Ceph RGW 16 sends the element empty: success, with the ETag left for the caller to look up.
+    auto rgw = s3::parse_complete_multipart_upload(
+        R"(<?xml version="1.0" encoding="UTF-8"?><CompleteMultipartUploadResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Location>http://127.0.0.1:38947/bkt/big.bin</Location><Bucket>bkt</Bucket><Key>big.bin</Key><ETag></ETag></CompleteMultipartUploadResult>)");
+    REQUIRE(rgw.has_value());
+    CHECK(rgw->empty());
+
+    // No ETag element at all is still a malformed answer.
+    auto none = s3::parse_complete_multipart_upload(
+        R"(<CompleteMultipartUploadResult><Bucket>b</Bucket><Key>k</Key></CompleteMultipartUploadResult>)");
+    CHECK_FALSE(none.has_value());
 }
 
 TEST_CASE("s3_xml: CompleteMultipartUpload answered 200 with an <Error> body is that error")
