@@ -6,8 +6,10 @@ Servers:
            through its API, so SigV4 signatures are verified for real.
   S3rver   s3rver from npm (pinned in tools/testserver), disk-backed, optionally over HTTPS with a
            throwaway CA made by openssl.
+  RGW      Ceph's RADOS Gateway on a throwaway one-node cluster (tools/testserver/rgw): verifies
+           SigV4 for every key and Content-MD5 (BadDigest), returns real multipart ETags.
   FaultProxy  a small HTTP proxy in front of a server that logs requests, can fail chosen keys,
-           delay chosen keys, or refuse everything (endpoint "goes away").
+           delay chosen keys, corrupt bodies in flight, or refuse everything (endpoint "goes away").
 
 Objects are read back with boto3, never with syncd's own client.
 """
@@ -35,6 +37,7 @@ import botocore.config
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SYNCD = os.environ.get("SYNCD_BIN", os.path.join(ROOT, "build", "syncd"))
 S3RVER = os.path.join(ROOT, "tools", "testserver", "node_modules", ".bin", "s3rver")
+RGW_SCRIPT = os.path.join(ROOT, "tools", "testserver", "rgw")
 REGION = "us-east-1"
 
 
@@ -236,6 +239,46 @@ class S3rver(Server):
 
     def client(self):
         return boto_client(self.endpoint, self.key, self.secret, verify=self.ca)
+
+
+class RGW(Server):
+    """Ceph's RADOS Gateway (tools/testserver/rgw: one mon, one in-memory OSD, the gateway on a
+    free port; about 5 s to start). The server to prove signing and integrity against: it
+    verifies SigV4 for every key (SignatureDoesNotMatch) and Content-MD5 (BadDigest), and its
+    multipart ETags are the real MD5-of-MD5s. Its error bodies carry an empty <Message>. The
+    secret has '+' and '/' in it, as real AWS secrets do."""
+
+    key = "AKIDSYNCDTEST"
+    secret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
+    LINE = re.compile(r' beast: \S+ \S+ - \S+ \[[^]]*\] "(\S+) (\S+) [^"]*" (\d+) ')
+
+    def __init__(self, workdir):
+        super().__init__(workdir)
+        self.data = os.path.join(workdir, f"rgw-{self.port}")
+        self.errors = open(os.path.join(workdir, f"rgw-{self.port}.stderr"), "w+")
+        self.proc = subprocess.Popen([RGW_SCRIPT, self.data, str(self.port), self.key, self.secret],
+                                     stdout=subprocess.PIPE, stderr=self.errors, text=True)
+        ready = self.proc.stdout.readline()
+        if not ready.startswith("READY"):
+            self.proc.wait()
+            self.errors.seek(0)
+            raise RuntimeError("rgw did not start:\n" + self.errors.read()[-3000:])
+        self.log_path = os.path.join(self.data, "rgw.log")
+
+    def _parse(self, line):
+        m = self.LINE.search(line)
+        return Request(m.group(1), m.group(2), int(m.group(3))) if m else None
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()  # the script stops the gateway, the OSD and the mon
+            try:
+                self.proc.wait(60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()  # its daemons die with it (parent-death signal)
+                self.proc.wait()
+        self.errors.close()
+        shutil.rmtree(self.data, ignore_errors=True)
 
 
 class FaultProxy:
