@@ -1,6 +1,8 @@
 #include "syncd/local_fs.hpp"
 #include "syncd/walk.hpp"
 
+#include "temp_dir.hpp"
+
 #include <doctest/doctest.h>
 
 #include <fstream>
@@ -13,15 +15,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct temp_dir {
-    fs::path path;
-    temp_dir()
-    {
-        std::random_device rd;
-        path = fs::temp_directory_path() / ("syncd-localfs-" + std::to_string(rd()));
-        fs::create_directories(path);
-    }
-    ~temp_dir() { fs::remove_all(path); }
+struct temp_dir : syncd::testing::temp_dir {
+    temp_dir() : syncd::testing::temp_dir("syncd-localfs-") {}
 };
 
 void write(const fs::path& p, const std::string& content) { std::ofstream(p, std::ios::trunc) << content; }

@@ -1,5 +1,7 @@
 #include "syncd/walk.hpp"
 
+#include "temp_dir.hpp"
+
 #include <doctest/doctest.h>
 
 #include <fstream>
@@ -12,20 +14,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct temp_dir {
-    fs::path path;
-    temp_dir()
-    {
-        std::random_device rd;
-        path = fs::temp_directory_path() / ("syncd-walk-" + std::to_string(rd()));
-        fs::create_directories(path);
-    }
-    ~temp_dir() { fs::remove_all(path); }
-    void file(const std::string& rel, const std::string& content = "x")
-    {
-        fs::create_directories((path / rel).parent_path());
-        std::ofstream(path / rel) << content;
-    }
+struct temp_dir : syncd::testing::temp_dir {
+    temp_dir() : syncd::testing::temp_dir("syncd-walk-") {}
 };
 
 const dir_node* dir(const tree& t, const std::string& rel)
