@@ -16,7 +16,6 @@
 
 #include <algorithm>
 #include <array>
-#include <charconv>
 #include <deque>
 #include <optional>
 #include <vector>
@@ -30,13 +29,6 @@ using tcp = asio::ip::tcp;
 using boost::system::error_code;
 
 namespace {
-
-bool iequals(std::string_view a, std::string_view b)
-{
-    return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-        return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-    });
-}
 
 bool is_ip_literal(const std::string& host)
 {
@@ -53,38 +45,6 @@ struct connection {
 
     beast::tcp_stream& tcp() { return plain ? *plain : beast::get_lowest_layer(*tls); }
 };
-
-// The request head ("PUT /b/k HTTP/1.1", Host, the caller's headers, Content-Length), written
-// here rather than by Beast's serializer: the request goes out as two buffers, head and body, and
-// the serializer's per-request field list and buffer-sequence walk were 15 % of the client's
-// instructions per small file (callgrind, docs/performance.md).
-// Header names and values come from our own code and configuration; a line break in one would
-// smuggle a header, so it is refused.
-bool write_head(std::string& out, const request& r, std::string_view host)
-{
-    auto clean = [](std::string_view v) { return v.find('\r') == v.npos && v.find('\n') == v.npos; };
-    if (!clean(r.method) || !clean(r.target) || r.target.find(' ') != std::string::npos)
-        return false;
-    std::size_t size = r.method.size() + r.target.size() + host.size() + 64;
-    for (const auto& [name, value] : r.headers)
-        size += name.size() + value.size() + 4;
-    out.clear();
-    out.reserve(size);
-    out.append(r.method).append(" ").append(r.target).append(" HTTP/1.1\r\nHost: ").append(host).append("\r\n");
-    for (const auto& [name, value] : r.headers) {
-        if (name.empty() || !clean(name) || !clean(value) || name.find(':') != std::string::npos)
-            return false;
-        out.append(name).append(": ").append(value).append("\r\n");
-    }
-    // As Beast's prepare_payload does: a length whenever there is a body, and for an empty PUT/POST.
-    if (!r.body.empty() || r.method == "PUT" || r.method == "POST") {
-        char digits[24];
-        const auto end = std::to_chars(digits, digits + sizeof digits, r.body.size()).ptr;
-        out.append("Content-Length: ").append(digits, end).append("\r\n");
-    }
-    out.append("\r\n");
-    return true;
-}
 
 // Parses a response straight into our response: no Beast field list to copy out of.
 class response_parser final : public bhttp::basic_parser<false> {
@@ -293,7 +253,9 @@ asio::awaitable<result<response>> client::send(const request& r)
     if (d.closed)
         co_return make_error(errc::cancelled, "shutting down: request not sent to " + d.ep.describe());
     std::string head;
-    if (!write_head(head, r, d.ep.host_header()))
+    // Written by us rather than Beast's serializer, whose per-request field list and buffer-sequence
+    // walk were 15 % of the client's instructions per small file (docs/performance.md).
+    if (!write_request_head(head, r, d.ep.host_header()))
         co_return make_error(errc::http_protocol, "request with a line break in its method, target or a header "
                                                   "not sent to " + d.ep.describe());
 
@@ -327,14 +289,6 @@ asio::awaitable<result<response>> client::send(const request& r)
             d.idle.push_back(std::move(c));
         co_return std::move(*res);
     }
-}
-
-std::string response::header(std::string_view name) const
-{
-    for (const auto& [n, v] : headers)
-        if (iequals(n, name))
-            return v;
-    return {};
 }
 
 } // namespace syncd::http

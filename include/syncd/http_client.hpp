@@ -3,6 +3,7 @@
 #pragma once
 
 #include "syncd/errc.hpp"
+#include "syncd/http_message.hpp"
 #include "syncd/s3_url.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
@@ -16,23 +17,6 @@
 #include <vector>
 
 namespace syncd::http {
-
-using header_list = std::vector<std::pair<std::string, std::string>>;
-
-struct request {
-    std::string method;
-    std::string target;   // encoded path and query
-    header_list headers;  // Host and Content-Length are added by the client
-    std::string_view body; // not owned: must stay valid until send() completes
-};
-
-struct response {
-    unsigned status = 0;
-    header_list headers;
-    std::string body;
-    bool keep_alive = true;
-    std::string header(std::string_view name) const; // case-insensitive; "" when absent
-};
 
 struct client_options {
     std::string ca_bundle;                              // "" = system trust store
