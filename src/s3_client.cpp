@@ -256,6 +256,19 @@ struct client::impl {
                        "listing " + where(prefix));
     }
 
+    // The ETag the listing shows for exactly key ("" when no such object is listed): where a
+    // completed multipart upload is confirmed when its own answer does not say.
+    asio::awaitable<result<std::string>> listed_etag(const std::string& key)
+    {
+        auto listed = co_await list_all(list_objects_op(key), &parse_list_objects_v2);
+        if (!listed)
+            co_return listed.error();
+        for (auto& o : *listed)
+            if (o.key == key)
+                co_return std::move(o.etag);
+        co_return std::string();
+    }
+
     // A response that could not be understood, said in the words of the operation.
     template <class T>
     static result<T> in_context(const operation& op, result<T> r)
@@ -380,12 +393,9 @@ asio::awaitable<result<put_result>> client::complete_multipart_upload(std::strin
     if (!res && res.error().code == make_error_code(errc::no_such_upload)) {
         // A retry after an answer lost on the way finds the upload already completed: the object
         // with the expected ETag is the proof.
-        auto listed = co_await list_objects(key);
-        if (listed) {
-            for (const auto& o : *listed)
-                if (o.key == key && o.etag == expected_etag)
-                    co_return put_result{o.etag};
-        }
+        auto listed = co_await impl_->listed_etag(key);
+        if (listed && *listed == expected_etag)
+            co_return put_result{std::move(*listed)};
     }
     if (!res)
         co_return res.error();
@@ -395,16 +405,15 @@ asio::awaitable<result<put_result>> client::complete_multipart_upload(std::strin
     if (etag->empty()) {
         // Completed, but the answer left the ETag out (Ceph RGW 16): the listing has it, and it
         // is checked like any other.
-        auto listed = co_await list_objects(key);
+        auto listed = co_await impl_->listed_etag(key);
         if (!listed)
             co_return listed.error();
-        const auto found = std::find_if(listed->begin(), listed->end(), [&](const object_info& o) { return o.key == key; });
-        if (found == listed->end()) {
+        if (listed->empty()) {
             auto e = make_error(errc::http_protocol, op.what);
             e.s3_message = "the upload was completed without an ETag and the object is not listed";
             co_return e;
         }
-        *etag = found->etag;
+        *etag = std::move(*listed);
     }
     co_return impl_->checked_etag(op, *res, std::move(*etag), expected_etag);
 }

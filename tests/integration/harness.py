@@ -288,6 +288,10 @@ class FaultProxy:
       delay_keys  {key: seconds} a PUT of that key is held this long before being forwarded
       delay_puts  seconds every PUT is held (0 = none)
       corrupt_keys object keys whose PUT body gets one byte flipped on the way (headers untouched)
+      lose_completion_answers  {key: n}: the next n CompleteMultipartUpload requests of key reach
+                  the server, but the connection is closed instead of answering (answer lost);
+                  after that, completions of key are answered 404 NoSuchUpload without being
+                  forwarded, as S3 answers once the upload is complete (moto and RGW answer 200)
       down        True: every connection is closed at once (endpoint gone)
     """
 
@@ -297,6 +301,7 @@ class FaultProxy:
         self.delay_keys = {}
         self.delay_puts = 0.0
         self.corrupt_keys = set()
+        self.lose_completion_answers = {}
         self.down = False
         self.log = []
         self.lock = threading.Lock()
@@ -324,7 +329,14 @@ class FaultProxy:
                     body = bytes([body[0] ^ 0x01]) + body[1:]
                 if self.command == "PUT" and proxy.delay_puts:
                     time.sleep(proxy.delay_puts)
-                if self.command == "PUT" and key in proxy.fail_keys:
+                completion = self.command == "POST" and "uploadId=" in self.path
+                with proxy.lock:
+                    gone = completion and proxy.lose_completion_answers.get(key) == 0
+                if gone:
+                    status, headers, data = 404, [("Content-Type", "application/xml")], (
+                        b"<?xml version='1.0' encoding='UTF-8'?><Error><Code>NoSuchUpload</Code>"
+                        b"<Message>injected: the upload is complete</Message><RequestId>proxy-2</RequestId></Error>")
+                elif self.command == "PUT" and key in proxy.fail_keys:
                     status, headers, data = 400, [("Content-Type", "application/xml")], (
                         b"<?xml version='1.0' encoding='UTF-8'?><Error><Code>InvalidArgument</Code>"
                         b"<Message>injected failure</Message><RequestId>proxy-1</RequestId></Error>")
@@ -340,6 +352,13 @@ class FaultProxy:
                     conn.close()
                 with proxy.lock:
                     proxy.log.append(Request(self.command, self.path, status, start, time.monotonic()))
+                    lose = not gone and completion and proxy.lose_completion_answers.get(key, 0) > 0
+                    if lose:
+                        proxy.lose_completion_answers[key] -= 1
+                if lose:
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
                 self.send_response(status)
                 for k, v in headers:
                     self.send_header(k, v)

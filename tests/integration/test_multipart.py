@@ -326,5 +326,22 @@ class Multipart(TempDirTest):
         self.assertEqual(self.incomplete_uploads(), [])
 
 
+    def test_completion_whose_answer_is_lost_is_confirmed_from_the_listing(self):
+        # The server completes the upload but its answer never arrives; the retry is answered
+        # NoSuchUpload, and the object with the expected ETag in the listing is the proof.
+        path = os.path.join(self.tree, "big.bin")
+        write_random(path, 20 * MiB)
+        proxy = quiet_proxy(MOTO)
+        self.addCleanup(proxy.stop)
+        proxy.lose_completion_answers = {"big.bin": 1}
+        self.configure(endpoint=proxy.endpoint)
+        r = self.syncd("--once")
+        self.assertExit(r, 0)
+        completes = [q for q in proxy.requests() if q.method == "POST" and "uploadId=" in q.path]
+        self.assertEqual([q.status for q in completes], [200, 404], completes)  # lost, then NoSuchUpload
+        self.assertUploaded("big.bin", path, 8 * MiB)
+        self.assertIn("syncd.txt", [o["Key"] for o in self.s3.list_objects_v2(Bucket=self.bucket).get("Contents", [])])
+
+
 if __name__ == "__main__":
     unittest.main()
