@@ -1,19 +1,12 @@
 #include "syncd/http_message.hpp"
 
-#include <algorithm>
-#include <cctype>
+#include "syncd/text.hpp"
+
 #include <charconv>
 
 namespace syncd::http {
 
 namespace {
-
-bool iequals(std::string_view a, std::string_view b)
-{
-    return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-        return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-    });
-}
 
 bool one_line(std::string_view v) { return v.find('\r') == v.npos && v.find('\n') == v.npos; }
 
@@ -22,7 +15,7 @@ bool one_line(std::string_view v) { return v.find('\r') == v.npos && v.find('\n'
 std::string response::header(std::string_view name) const
 {
     for (const auto& [n, v] : headers)
-        if (iequals(n, name))
+        if (iequals_ascii(n, name))
             return v;
     return {};
 }

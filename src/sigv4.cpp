@@ -1,6 +1,7 @@
 #include "syncd/sigv4.hpp"
 
 #include "syncd/crypto.hpp"
+#include "syncd/text.hpp"
 #include "syncd/uri.hpp"
 
 #include <algorithm>
@@ -49,45 +50,31 @@ struct canonical_headers {
 
 using header = std::pair<std::string, std::string>;
 
-// Header names are ASCII tokens; std::tolower would consult the locale for every character.
-char lower_char(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
 bool name_less(std::string_view a, std::string_view b)
 {
     return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end(),
-                                        [](char x, char y) { return lower_char(x) < lower_char(y); });
-}
-
-bool name_equal(std::string_view a, std::string_view b)
-{
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
-                                              [](char x, char y) { return lower_char(x) == lower_char(y); });
+                                        [](char x, char y) { return ascii_lower(x) < ascii_lower(y); });
 }
 
 // Appends v trimmed, with every run of whitespace (including line breaks of folded values) folded
-// into one space.
+// into one space: the words of v, whole, one space between them.
 void append_canonical_value(std::string& out, std::string_view v)
 {
     auto ws = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
-    // Most values (digests, dates, host names) have nothing to fold: copy them whole.
-    bool plain = v.empty() || (!ws(v.front()) && !ws(v.back()));
-    for (std::size_t i = 0; plain && i < v.size(); ++i)
-        plain = !(v[i] == '\t' || v[i] == '\r' || v[i] == '\n' || (v[i] == ' ' && i + 1 < v.size() && v[i + 1] == ' '));
-    if (plain) {
-        out.append(v);
-        return;
-    }
-    bool space = false, any = false;
-    for (char c : v) {
-        if (ws(c)) {
-            space = any;
+    bool first = true;
+    for (std::size_t i = 0; i < v.size();) {
+        if (ws(v[i])) {
+            ++i;
             continue;
         }
-        if (space)
+        auto end = i;
+        while (end < v.size() && !ws(v[end]))
+            ++end;
+        if (!first)
             out += ' ';
-        space = false;
-        any = true;
-        out += c;
+        out.append(v.substr(i, end - i));
+        first = false;
+        i = end;
     }
 }
 
@@ -97,7 +84,7 @@ void append_lower(std::string& out, std::string_view name)
     const auto at = out.size();
     out.append(name);
     for (auto i = at; i < out.size(); ++i)
-        out[i] = lower_char(out[i]);
+        out[i] = ascii_lower(out[i]);
 }
 
 // The headers as sent plus the signing ones, without copying either list: sorted views, each
@@ -118,7 +105,7 @@ canonical_headers canonicalize_headers(const std::vector<header>& headers, const
     out.block.reserve(size);
     out.signed_names.reserve(size);
     for (std::size_t i = 0; i < h.size(); ++i) {
-        if (i > 0 && name_equal(h[i]->first, h[i - 1]->first)) {
+        if (i > 0 && iequals_ascii(h[i]->first, h[i - 1]->first)) {
             out.block.back() = ','; // replace the previous line's '\n'
         } else {
             if (!out.signed_names.empty())
