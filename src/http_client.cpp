@@ -14,10 +14,15 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include <sys/sendfile.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <deque>
 #include <optional>
+#include <type_traits>
 #include <vector>
 
 namespace syncd::http {
@@ -102,12 +107,14 @@ struct client::impl {
     }
 
     asio::awaitable<result<std::unique_ptr<connection>>> connect();
-    asio::awaitable<result<response>> exchange(connection& c, const std::string& head, std::string_view body,
-                                               bool head_only, bool& sent_any);
+    asio::awaitable<result<response>> exchange(connection& c, const std::string& head, const request& r);
     template <class Stream>
-    asio::awaitable<error_code> write_read(Stream& s, connection& c, const std::string& head, std::string_view body,
-                                           response_parser& parser,
-                                           bool& sent_any);
+    asio::awaitable<error_code> write_read(Stream& s, connection& c, const std::string& head, const request& r,
+                                           response_parser& parser, bool& file_ended);
+    asio::awaitable<error_code> sendfile_body(connection& c, const file_range& f,
+                                              std::chrono::steady_clock::duration limit, bool& file_ended);
+    template <class Stream>
+    asio::awaitable<error_code> copy_file_body(Stream& s, const file_range& f, bool& file_ended);
 };
 
 asio::awaitable<result<std::unique_ptr<connection>>> client::impl::connect()
@@ -168,34 +175,106 @@ asio::awaitable<result<std::unique_ptr<connection>>> client::impl::connect()
     co_return c;
 }
 
+// Over plain TCP the kernel moves the range from the page cache into the socket. Asio has made the
+// socket non-blocking, so a full send buffer means waiting until it is writable again; the whole
+// body has `limit` to get out, like a body in memory.
+asio::awaitable<error_code> client::impl::sendfile_body(connection& c, const file_range& f,
+                                                        std::chrono::steady_clock::duration limit, bool& file_ended)
+{
+    auto& sock = c.tcp().socket();
+    asio::steady_timer guard(ex, limit);
+    bool timed_out = false;
+    guard.async_wait([&sock, &timed_out](error_code e) {
+        if (!e) {
+            timed_out = true;
+            sock.cancel();
+        }
+    });
+    error_code ec;
+    auto offset = static_cast<off_t>(f.offset);
+    std::uint64_t left = f.length;
+    while (left > 0 && !ec) {
+        const auto n = ::sendfile(sock.native_handle(), f.fd, &offset, std::min<std::uint64_t>(left, 1u << 30));
+        if (n > 0) {
+            left -= static_cast<std::uint64_t>(n);
+        } else if (n == 0) {
+            file_ended = true;
+            ec = asio::error::eof;
+        } else if (errno == EAGAIN) {
+            co_await sock.async_wait(tcp::socket::wait_write, asio::redirect_error(asio::use_awaitable, ec));
+            if (timed_out)
+                ec = beast::error::timeout;
+        } else if (errno != EINTR) {
+            ec = error_code(errno, boost::system::system_category());
+        }
+    }
+    guard.cancel();
+    co_return ec;
+}
+
+// Over TLS the range is read in pieces and written through the stream (whose deadline is set).
 template <class Stream>
-asio::awaitable<error_code> client::impl::write_read(
-    Stream& s, connection& c, const std::string& head, std::string_view body,
-    response_parser& parser, bool& sent_any)
+asio::awaitable<error_code> client::impl::copy_file_body(Stream& s, const file_range& f, bool& file_ended)
+{
+    constexpr std::uint64_t piece = 256u << 10;
+    std::vector<char> buf(static_cast<std::size_t>(std::min(f.length, piece)));
+    error_code ec;
+    std::uint64_t done = 0;
+    while (done < f.length && !ec) {
+        const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(f.length - done, buf.size()));
+        const auto n = ::pread(f.fd, buf.data(), want, static_cast<off_t>(f.offset + done));
+        if (n > 0) {
+            co_await asio::async_write(s, asio::buffer(buf.data(), static_cast<std::size_t>(n)),
+                                       asio::redirect_error(asio::use_awaitable, ec));
+            done += static_cast<std::uint64_t>(n);
+        } else if (n == 0) {
+            file_ended = true;
+            ec = asio::error::eof;
+        } else if (errno != EINTR) {
+            ec = error_code(errno, boost::system::system_category());
+        }
+    }
+    co_return ec;
+}
+
+template <class Stream>
+asio::awaitable<error_code> client::impl::write_read(Stream& s, connection& c, const std::string& head,
+                                                     const request& r, response_parser& parser, bool& file_ended)
 {
     error_code ec;
-    const auto mib = static_cast<long>(body.size() >> 20);
-    c.tcp().expires_after(opt.write_timeout + std::chrono::seconds(mib));
-    const std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(body.data(), body.size())};
-    co_await asio::async_write(s, buffers, asio::redirect_error(asio::use_awaitable, ec));
+    const auto limit = opt.write_timeout + std::chrono::seconds(static_cast<long>(r.body_size() >> 20));
+    c.tcp().expires_after(limit);
+    if (!r.has_file_body()) {
+        const std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(r.body.data(), r.body.size())};
+        co_await asio::async_write(s, buffers, asio::redirect_error(asio::use_awaitable, ec));
+    } else {
+        co_await asio::async_write(s, asio::buffer(head), asio::redirect_error(asio::use_awaitable, ec));
+        if (!ec) {
+            if constexpr (std::is_same_v<Stream, beast::tcp_stream>)
+                ec = co_await sendfile_body(c, r.file, limit, file_ended);
+            else
+                ec = co_await copy_file_body(s, r.file, file_ended);
+        }
+    }
     if (ec)
         co_return ec;
-    sent_any = true;
     c.tcp().expires_after(opt.response_timeout);
     co_await bhttp::async_read(s, c.buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
     co_return ec;
 }
 
-asio::awaitable<result<response>> client::impl::exchange(connection& c, const std::string& head,
-                                                         std::string_view body, bool head_only, bool& sent_any)
+asio::awaitable<result<response>> client::impl::exchange(connection& c, const std::string& head, const request& r)
 {
     response_parser parser;
     parser.body_limit(opt.body_limit);
-    if (head_only)
+    if (r.method == "HEAD")
         parser.skip(true);
-    error_code ec = c.tls ? co_await write_read(*c.tls, c, head, body, parser, sent_any)
-                          : co_await write_read(*c.plain, c, head, body, parser, sent_any);
+    bool file_ended = false;
+    error_code ec = c.tls ? co_await write_read(*c.tls, c, head, r, parser, file_ended)
+                          : co_await write_read(*c.plain, c, head, r, parser, file_ended);
     if (ec) {
+        if (file_ended)
+            co_return make(errc::file_changed, "the file ended before the body did; request not completed to");
         if (ec == beast::error::timeout)
             co_return make(errc::timeout, "no answer in time from");
         if (ec == bhttp::error::end_of_stream || ec == asio::error::eof ||
@@ -274,9 +353,8 @@ asio::awaitable<result<response>> client::send(const request& r)
                 co_return fresh.error();
             c = std::move(*fresh);
         }
-        bool sent = false;
         d.busy.push_back(c.get());
-        auto res = co_await d.exchange(*c, head, r.body, r.method == "HEAD", sent);
+        auto res = co_await d.exchange(*c, head, r);
         d.busy.erase(std::find(d.busy.begin(), d.busy.end(), c.get()));
         if (d.closed)
             co_return make_error(errc::cancelled, "shutting down: request to " + d.ep.describe() + " cancelled");

@@ -35,9 +35,9 @@ bool write_request_head(std::string& out, const request& r, std::string_view hos
             return false;
         out.append(name).append(": ").append(value).append("\r\n");
     }
-    if (!r.body.empty() || r.method == "PUT" || r.method == "POST") {
+    if (r.body_size() > 0 || r.method == "PUT" || r.method == "POST") {
         char digits[24];
-        const auto end = std::to_chars(digits, digits + sizeof digits, r.body.size()).ptr;
+        const auto end = std::to_chars(digits, digits + sizeof digits, r.body_size()).ptr;
         out.append("Content-Length: ").append(digits, end).append("\r\n");
     }
     out.append("\r\n");

@@ -27,6 +27,7 @@ struct operation {
     std::vector<std::pair<std::string, std::string>> query;
     http::header_list headers;                                // besides the signing ones
     std::string_view body;
+    http::file_range file;                                    // the body instead, when file.fd >= 0
     std::string what;                                         // "PUT run1/a.txt", for messages
     bool error_in_ok = false;  // a 2xx answer may still carry an <Error> (CompleteMultipartUpload)
     bool unlimited = false;    // not held back by max_in_flight (aborts during shutdown)
@@ -78,7 +79,7 @@ struct client::impl {
         sr.method = op.method;
         sr.path = s.addr.path_for(op.key);
         sr.query = op.query;
-        sr.payload_hash = op.body.empty() ? empty_sha256 : "UNSIGNED-PAYLOAD";
+        sr.payload_hash = op.body.empty() && op.file.length == 0 ? empty_sha256 : "UNSIGNED-PAYLOAD";
         sr.headers.reserve(op.headers.size() + 5);
         sr.headers = op.headers;
         sr.headers.emplace_back("x-amz-content-sha256", sr.payload_hash);
@@ -96,6 +97,7 @@ struct client::impl {
         for (auto& h : added)
             req.headers.push_back(std::move(h));
         req.body = op.body;
+        req.file = op.file;
         return req;
     }
 
@@ -363,12 +365,12 @@ asio::awaitable<result<std::string>> client::create_multipart_upload(std::string
 }
 
 asio::awaitable<result<put_result>> client::upload_part(std::string key, std::string upload_id,
-                                                        std::uint32_t number, std::string_view body,
+                                                        std::uint32_t number, http::file_range part,
                                                         crypto::md5_digest md5)
 {
     auto op = impl::make_op("PUT", key, impl::upload_query(upload_id, {{"partNumber", std::to_string(number)}}),
                             "uploading part " + std::to_string(number) + " of " + impl_->where(key));
-    op.body = body;
+    op.file = part;
     op.headers.emplace_back("content-md5", crypto::base64(md5));
     ++impl_->counts.put;
     auto res = co_await impl_->execute(op);

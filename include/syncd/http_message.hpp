@@ -2,6 +2,7 @@
 // No Asio or Beast here: the transport (http_client.hpp) moves these, tests inspect them.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -11,11 +12,24 @@ namespace syncd::http {
 
 using header_list = std::vector<std::pair<std::string, std::string>>;
 
+// A body read from an open file as it is sent (multipart parts): over plain TCP the kernel moves it
+// from the page cache to the socket (sendfile), over TLS it is read in pieces. Nothing holds the
+// whole part in memory. fd is not owned and must stay open until send() completes.
+struct file_range {
+    int fd = -1;
+    std::uint64_t offset = 0;
+    std::uint64_t length = 0;
+};
+
 struct request {
     std::string method;
-    std::string target;   // encoded path and query
-    header_list headers;  // Host and Content-Length are added by the client
+    std::string target;    // encoded path and query
+    header_list headers;   // Host and Content-Length are added by the client
     std::string_view body; // not owned: must stay valid until send() completes
+    file_range file;       // the body instead, when file.fd >= 0
+
+    bool has_file_body() const { return file.fd >= 0; }
+    std::uint64_t body_size() const { return has_file_body() ? file.length : body.size(); }
 };
 
 struct response {

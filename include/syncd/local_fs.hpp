@@ -40,6 +40,7 @@ public:
 
     read_outcome outcome() const { return outcome_; }
     const std::string& detail() const { return detail_; }
+    int fd() const { return fd_; } // for sending ranges of the file (sendfile); -1 when not open
 
     // Reads buf.size() bytes at offset. A read error makes the file unreadable, a short read
     // (the file shrank) makes it changed; either way false, with outcome() and detail() saying why.

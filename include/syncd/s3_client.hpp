@@ -77,10 +77,11 @@ public:
     // its upload id.
     boost::asio::awaitable<result<std::string>> create_multipart_upload(std::string key, std::int64_t mtime_ns);
 
-    // One part, with Content-MD5; its ETag is checked against md5 like a single PUT's. body must
-    // stay valid until the call completes.
+    // One part, read from the file as it is sent (its fd must stay open until the call completes),
+    // with Content-MD5 of the bytes as they were hashed: a server that checks it refuses a part
+    // that changed in between, and the part's ETag is checked against md5 like a single PUT's.
     boost::asio::awaitable<result<put_result>> upload_part(std::string key, std::string upload_id,
-                                                           std::uint32_t number, std::string_view body,
+                                                           std::uint32_t number, http::file_range part,
                                                            crypto::md5_digest md5);
 
     // Completes the upload from parts (number and ETag each, ascending) and checks the object's

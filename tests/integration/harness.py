@@ -292,6 +292,9 @@ class FaultProxy:
                   the server, but the connection is closed instead of answering (answer lost);
                   after that, completions of key are answered 404 NoSuchUpload without being
                   forwarded, as S3 answers once the upload is complete (moto and RGW answer 200)
+      hold_bodies {key: n}: the next PUT of key has its body read up to byte n, then the proxy sets
+                  `held` and reads no more until `release` is set (the sender stalls mid-body);
+                  a body that then ends early is not forwarded, its connection is closed
       down        True: every connection is closed at once (endpoint gone)
     """
 
@@ -302,6 +305,9 @@ class FaultProxy:
         self.delay_puts = 0.0
         self.corrupt_keys = set()
         self.lose_completion_answers = {}
+        self.hold_bodies = {}
+        self.held = threading.Event()
+        self.release = threading.Event()
         self.down = False
         self.log = []
         self.lock = threading.Lock()
@@ -320,9 +326,22 @@ class FaultProxy:
                     return
                 start = time.monotonic()
                 n = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(n) if n else b""
                 key = urllib.parse.unquote(self.path.split("?", 1)[0]).split("/", 2)
                 key = key[2] if len(key) > 2 else ""
+                with proxy.lock:
+                    hold = proxy.hold_bodies.pop(key, None) if self.command == "PUT" else None
+                if hold is not None and hold < n:
+                    body = self.rfile.read(hold)
+                    proxy.held.set()
+                    proxy.release.wait(60)
+                    body += self.rfile.read(n - hold)
+                else:
+                    body = self.rfile.read(n) if n else b""
+                if len(body) < n:
+                    with proxy.lock:
+                        proxy.log.append(Request(self.command, self.path, 0, start, time.monotonic()))
+                    self.close_connection = True
+                    return
                 if self.command == "PUT" and key in proxy.delay_keys:
                     time.sleep(proxy.delay_keys[key])
                 if self.command == "PUT" and key in proxy.corrupt_keys and body:

@@ -86,20 +86,25 @@ class OneTimeSync(TempDirTest):
         bucket = self.bucket_name()
         srv = S3rver(self.tmp, buckets=[bucket], tls=tls)
         try:
-            write_tree(self.tree, {"x/y.txt": "over tls", "z.bin": os.urandom(5000)})
+            # big.bin goes up in parts, which over TLS are read from the file in pieces.
+            big = os.urandom(12 * 1024 * 1024 + 5)
+            write_tree(self.tree, {"x/y.txt": "over tls", "z.bin": os.urandom(5000), "big.bin": big})
             self.configure(srv, bucket)
             r = self.syncd("--once")
             self.assertExit(r, 3)
             self.assertRegex(r.stderr.lower(), "certificate")
             self.assertIn("ca_bundle", r.stderr)
 
-            self.configure(srv, bucket, ca_bundle=tls[0])
+            self.configure(srv, bucket, ca_bundle=tls[0], multipart_threshold="5MiB", part_size="5MiB")
             r = self.syncd("--once")
             self.assertExit(r, 0)
+            self.assertIn("in 3 parts", r.stderr)
             self.assertEqual(get_bytes(srv.client(), bucket, "x/y.txt"), b"over tls")
             # And on the server's disk, independently of any client.
             with open(os.path.join(srv.data, bucket, "x", "y.txt._S3rver_object"), "rb") as f:
                 self.assertEqual(f.read(), b"over tls")
+            with open(os.path.join(srv.data, bucket, "big.bin._S3rver_object"), "rb") as f:
+                self.assertEqual(f.read(), big)
         finally:
             srv.stop()
 

@@ -19,15 +19,16 @@ PART = re.compile(r"[?&]partNumber=(\d+)")
 TIME = "/usr/bin/time"
 
 # The memory formula of docs/multipart.md: peak RSS <= base + bytes held from the budget +
-# per-connection buffers, where the bytes held are at most min(budget, concurrency x part size)
-# while one large file uploads.
+# per-connection buffers, where the bytes held are at most min(budget, concurrency x 256 KiB)
+# while one large file uploads (each part worker's hashing buffer; parts are sent from the file).
 BASE_RSS = 32 * MiB
 BUDGET = 256 * MiB
 PER_CONNECTION = 1 * MiB
+HASH_BUFFER = 256 * 1024
 
 
 def documented_peak(concurrency, part_size):
-    return BASE_RSS + min(BUDGET, concurrency * part_size) + concurrency * PER_CONNECTION
+    return BASE_RSS + min(BUDGET, concurrency * min(part_size, HASH_BUFFER)) + concurrency * PER_CONNECTION
 
 
 def setUpModule():
@@ -214,6 +215,60 @@ class Multipart(TempDirTest):
         self.assertExit(self.syncd("--once"), 0)
         self.assertUploaded("growing.bin", path, 5 * MiB)
         self.assertEqual(self.incomplete_uploads(), [])
+
+    def stall_first_part(self, path, size):
+        """A two-part upload of path (size bytes, 32 MiB parts, one worker) through a proxy that
+        stops reading the first part 1 MiB in, so syncd is stalled mid-body (more than the socket
+        buffers hold is still in the file). Returns the proxy and the thread running syncd."""
+        write_random(path, size)
+        proxy = quiet_proxy(MOTO)
+        self.addCleanup(proxy.stop)
+        proxy.hold_bodies[os.path.basename(path)] = MiB
+        self.configure(endpoint=proxy.endpoint, multipart_threshold="32MiB", part_size="32MiB",
+                       concurrency=1)
+        result = {}
+        t = threading.Thread(target=lambda: result.setdefault("r", self.syncd("--once")))
+        t.start()
+        self.assertTrue(proxy.held.wait(60), "the first part never reached the proxy")
+        return proxy, t, result
+
+    def test_part_rewritten_after_hashing_is_refused_not_stored(self):
+        # Same size, same mtime: only the bytes differ from what was hashed, so only the part's
+        # checksum (Content-MD5 at the server, or the ETag check at syncd) can catch it.
+        path = os.path.join(self.tree, "rewritten.bin")
+        proxy, t, result = self.stall_first_part(path, 40 * MiB)
+        st = os.stat(path)
+        with open(path, "r+b") as f:
+            f.write(os.urandom(40 * MiB))
+        os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+        proxy.release.set()
+        t.join(120)
+        r = result["r"]
+        self.assertExit(r, 1)
+        self.assertRegex(r.stderr, r"BadDigest|does not match what was sent")
+        self.assertNotIn("rewritten.bin", [o["Key"] for o in self.s3.list_objects_v2(
+            Bucket=self.bucket).get("Contents", [])])
+        self.assertNotIn("syncd.txt", os.listdir(self.tree))
+        self.assertEqual(self.incomplete_uploads(), [])
+        # The next cycle, with nothing in the way, uploads the bytes the file holds now.
+        self.assertExit(self.syncd("--once"), 0)
+        self.assertUploaded("rewritten.bin", path, 32 * MiB)
+
+    def test_file_truncated_while_a_part_is_sent_is_reported_changed(self):
+        path = os.path.join(self.tree, "shrinking.bin")
+        proxy, t, result = self.stall_first_part(path, 40 * MiB)
+        os.truncate(path, 2 * MiB)
+        proxy.release.set()
+        t.join(120)
+        r = result["r"]
+        self.assertExit(r, 1)
+        self.assertIn("changed while it was read", r.stderr)
+        self.assertNotIn("shrinking.bin", [o["Key"] for o in self.s3.list_objects_v2(
+            Bucket=self.bucket).get("Contents", [])])
+        self.assertNotIn("syncd.txt", os.listdir(self.tree))
+        self.assertEqual(self.incomplete_uploads(), [])
+        self.assertExit(self.syncd("--once"), 0)
+        self.assertEqual(object_md5(self.s3, self.bucket, "shrinking.bin"), file_md5(path))
 
     def test_kill_9_mid_upload_then_resume_sends_only_missing_parts(self):
         path = os.path.join(self.tree, "run7", "data.bin")
