@@ -258,16 +258,14 @@ private:
         }
     }
 
-    // MD5 of part `number` as the file holds it now, read through buf; nullopt when the file
-    // cannot be read or is no longer the one the walk saw (then outcome() says why).
-    std::optional<crypto::md5_digest> hash_part(std::uint32_t number, std::span<char> buf)
+    // MD5 of the file's bytes in `part` as it holds them now, read through buf; nullopt when the
+    // file cannot be read or is no longer the one the walk saw (then outcome() says why).
+    std::optional<crypto::md5_digest> hash_range(const http::file_range& part, std::span<char> buf)
     {
         crypto::md5_hasher md5;
-        const auto start = plan_.offset(number);
-        const auto length = plan_.length(number);
-        for (std::uint64_t done = 0; done < length;) {
-            const auto piece = buf.first(static_cast<std::size_t>(std::min<std::uint64_t>(length - done, buf.size())));
-            if (!file_.read_at(start + done, piece))
+        for (std::uint64_t done = 0; done < part.length;) {
+            const auto piece = buf.first(static_cast<std::size_t>(std::min<std::uint64_t>(part.length - done, buf.size())));
+            if (!file_.read_at(part.offset + done, piece))
                 return std::nullopt;
             md5.update(std::string_view(piece.data(), piece.size()));
             done += piece.size();
@@ -277,9 +275,11 @@ private:
         return md5.finish();
     }
 
+    // The range hashed is the range sent: one file_range for both.
     asio::awaitable<void> send_part(std::uint32_t number, std::span<char> buf)
     {
-        const auto md5 = hash_part(number, buf);
+        const http::file_range range{file_.fd(), plan_.offset(number), plan_.length(number)};
+        const auto md5 = hash_range(range, buf);
         if (!md5) {
             halt(stop::local);
             co_return;
@@ -296,7 +296,6 @@ private:
         }
         const auto key = job_.key;
         const auto id = upload_id_;
-        const http::file_range range{file_.fd(), plan_.offset(number), plan_.length(number)};
         auto res = co_await s3_.upload_part(key, id, number, range, *md5);
         if (!res) {
             // The part is read again as it is sent: a file changed since it was hashed fails the
