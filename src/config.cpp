@@ -128,6 +128,16 @@ std::string set_size(std::uint64_t& out, std::string_view v, std::uint64_t min, 
     return {};
 }
 
+std::string set_count(unsigned& out, std::string_view v, unsigned max)
+{
+    unsigned n = 0;
+    auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+    if (ec != std::errc() || end != v.data() + v.size() || n < 1 || n > max)
+        return "'" + std::string(v) + "' must be a whole number from 1 to " + std::to_string(max);
+    out = n;
+    return std::string();
+}
+
 std::string set_bool(bool& out, std::string_view v)
 {
     auto b = parse_bool(v);
@@ -206,14 +216,8 @@ const key_spec keys[] = {
          return why.empty() ? why : "'" + std::string(v) + "' is not true, false or auto";
      }},
     {"ca_bundle", [](config& c, std::string_view v) { c.ca_bundle = v; return std::string(); }},
-    {"concurrency", [](config& c, std::string_view v) {
-         unsigned n = 0;
-         auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-         if (ec != std::errc() || end != v.data() + v.size() || n < 1 || n > 4096)
-             return "'" + std::string(v) + "' must be a whole number from 1 to 4096";
-         c.concurrency = n;
-         return std::string();
-     }},
+    {"concurrency", [](config& c, std::string_view v) { return set_count(c.concurrency, v, 4096); }},
+    {"part_concurrency", [](config& c, std::string_view v) { return set_count(c.part_concurrency, v, 4096); }},
     {"settle_time", [](config& c, std::string_view v) { return set_duration(c.settle_time, v); }},
     {"progress_interval", [](config& c, std::string_view v) { return set_duration(c.progress_interval, v); }},
     {"overwrite_changed", [](config& c, std::string_view v) { return set_bool(c.overwrite_changed, v); }},
@@ -496,6 +500,7 @@ std::string describe(const config& c)
     line("path_style", c.path_style ? yes(*c.path_style) : "auto");
     line("ca_bundle", when(c.ca_bundle, "(system store)"));
     line("concurrency", std::to_string(c.concurrency));
+    line("part_concurrency", std::to_string(c.part_concurrency));
     line("settle_time", format_duration(c.settle_time));
     line("progress_interval", format_duration(c.progress_interval));
     line("overwrite_changed", yes(c.overwrite_changed));

@@ -23,6 +23,13 @@ namespace {
 constexpr std::uint64_t memory_budget = 256ull << 20;
 constexpr std::size_t unmarked_listed = 10;
 
+// Multipart parts in flight at once, across all files: part_concurrency, and never more than
+// the requests allowed on the wire (a worker beyond that would only wait, holding its buffer).
+unsigned part_workers(const config& cfg)
+{
+    return std::min(cfg.part_concurrency, cfg.concurrency);
+}
+
 std::int64_t now_ns()
 {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -331,7 +338,7 @@ private:
         const auto path = local_dir_of(p.dir) / f.name;
         const auto started = std::chrono::steady_clock::now();
         upload_job job{path, f, p.key, cfg_.follow_symlinks, cfg_.multipart_threshold, cfg_.part_size,
-                       cfg_.concurrency, &budget_, opt_.stopping};
+                       part_workers(cfg_), &budget_, &part_slots_, opt_.stopping};
         auto out = co_await upload_file(s3_, std::move(job));
         switch (out.local) {
         case read_outcome::ok:
@@ -568,6 +575,7 @@ private:
     std::deque<work_item> queue_;
     std::vector<int> marked_;
     byte_budget budget_{memory_budget};
+    byte_budget part_slots_{part_workers(cfg_)};
     cycle_report report_;
 };
 

@@ -213,7 +213,7 @@ private:
     asio::awaitable<void> send_parts()
     {
         next_ = 1;
-        workers_ = static_cast<unsigned>(std::min<std::size_t>(std::max(1u, job_.concurrency), plan_.count));
+        workers_ = static_cast<unsigned>(std::min<std::size_t>(std::max(1u, job_.part_workers), plan_.count));
         bool watch = true;
         co_await run_parallel(workers_ + 1, [this, &watch] {
             return std::exchange(watch, false) ? watch_shutdown() : part_worker();
@@ -224,8 +224,15 @@ private:
     // (sendfile over plain TCP): no part is ever held in memory whole. The buffer is the worker's
     // share of the memory budget. Before this, a 16 MiB buffer per worker cost page zeroing and a
     // second copy (docs/performance.md).
+    //
+    // A worker holds one of the part slots shared by all files for as long as it runs, so that
+    // parts in flight stay within part_concurrency however many large files go up at once: a
+    // file's workers wait while another file's hold the slots, and start as those run out of
+    // parts to claim (docs/multipart.md).
     asio::awaitable<void> part_worker()
     {
+        co_await job_.part_slots->acquire(1);
+        const budget_hold slot{job_.part_slots, 1};
         const auto piece = std::min<std::uint64_t>(hash_piece, plan_.part_size);
         co_await job_.budget->acquire(piece);
         const budget_hold hold{job_.budget, piece};

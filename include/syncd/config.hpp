@@ -35,7 +35,8 @@ struct config {
     std::string endpoint;             // "" = AWS; else "http(s)://host[:port]" (no trailing '/')
     std::optional<bool> path_style;   // nullopt = auto
     std::string ca_bundle;            // "" = system store
-    unsigned concurrency = 64;
+    unsigned concurrency = 64;        // requests in flight at most
+    unsigned part_concurrency = 8;    // multipart parts in flight at most, across all files
     std::chrono::nanoseconds settle_time{0};
     std::chrono::nanoseconds progress_interval{std::chrono::seconds{30}}; // 0 = no progress lines
     bool overwrite_changed = false;

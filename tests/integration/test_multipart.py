@@ -19,16 +19,29 @@ PART = re.compile(r"[?&]partNumber=(\d+)")
 TIME = "/usr/bin/time"
 
 # The memory formula of docs/multipart.md: peak RSS <= base + bytes held from the budget +
-# per-connection buffers, where the bytes held are at most min(budget, concurrency x 256 KiB)
-# while one large file uploads (each part worker's hashing buffer; parts are sent from the file).
+# per-connection buffers, where the bytes held are at most min(budget, part workers x 256 KiB)
+# while large files upload (each part worker's hashing buffer; parts are sent from the file), and
+# part workers = min(part_concurrency, concurrency) across all files.
 BASE_RSS = 32 * MiB
 BUDGET = 256 * MiB
 PER_CONNECTION = 1 * MiB
 HASH_BUFFER = 256 * 1024
 
 
-def documented_peak(concurrency, part_size):
-    return BASE_RSS + min(BUDGET, concurrency * min(part_size, HASH_BUFFER)) + concurrency * PER_CONNECTION
+def documented_peak(concurrency, part_concurrency, part_size):
+    workers = min(concurrency, part_concurrency)
+    return BASE_RSS + min(BUDGET, workers * min(part_size, HASH_BUFFER)) + concurrency * PER_CONNECTION
+
+
+def most_at_once(requests):
+    """The largest number of requests whose [start, end] spans overlap (FaultProxy times)."""
+    edges = sorted([(q.start, 1) for q in requests] + [(q.end, -1) for q in requests],
+                   key=lambda e: (e[0], e[1]))
+    now = most = 0
+    for _, step in edges:
+        now += step
+        most = max(most, now)
+    return most
 
 
 def setUpModule():
@@ -167,7 +180,7 @@ class Multipart(TempDirTest):
                       "this test measures syncd's peak RSS with '/usr/bin/time -v'")
         path = os.path.join(self.tree, "huge.bin")
         write_random(path, 1024 * MiB)
-        self.configure(part_size="8MiB", concurrency=8)
+        self.configure(part_size="8MiB", concurrency=8, part_concurrency=8)
         r = subprocess.run([TIME, "-v", SYNCD, "--once", self.conf], capture_output=True, text=True,
                            errors="replace", env=clean_env(self.state), timeout=600)
         self.assertEqual(r.returncode, 0, r.stderr[-4000:])
@@ -176,12 +189,35 @@ class Multipart(TempDirTest):
         peak = int(m.group(1)) * 1024
         rate = re.search(r"cycle finished in ([0-9.]+) s: .*; ([0-9.]+ [KMG]?i?B)/s", r.stderr)
         print(f"\n    1 GiB, 8 MiB parts, concurrency 8: peak RSS {peak / MiB:.1f} MiB "
-              f"(documented bound {documented_peak(8, 8 * MiB) / MiB:.0f} MiB); "
+              f"(documented bound {documented_peak(8, 8, 8 * MiB) / MiB:.0f} MiB); "
               f"{rate.group(1) if rate else '?'} s, {rate.group(2) if rate else '?'}/s", flush=True)
-        self.assertLessEqual(peak, documented_peak(8, 8 * MiB))
+        self.assertLessEqual(peak, documented_peak(8, 8, 8 * MiB))
         self.assertUploaded("huge.bin", path, 8 * MiB)
         self.assertTrue(self.s3.head_object(Bucket=self.bucket, Key="huge.bin")["ETag"]
                         .strip('"').endswith("-128"))
+        self.assertEqual(self.incomplete_uploads(), [])
+
+    def test_parts_in_flight_across_files_stay_within_part_concurrency(self):
+        # Three large files go up at once (concurrency 16 lets all three start), but only
+        # part_concurrency parts may be on the wire together, whichever files they belong to.
+        paths = {}
+        for name in ("a.bin", "b.bin", "c.bin"):
+            paths[name] = os.path.join(self.tree, name)
+            write_random(paths[name], 25 * MiB)
+        proxy = quiet_proxy(MOTO)
+        self.addCleanup(proxy.stop)
+        proxy.delay_puts = 0.3  # parts overlap whenever syncd lets them
+        self.configure(endpoint=proxy.endpoint, multipart_threshold="5MiB", part_size="5MiB",
+                       concurrency=16, part_concurrency=3)
+        r = self.syncd("--once")
+        self.assertExit(r, 0)
+        parts = [q for q in proxy.requests() if q.method == "PUT" and PART.search(q.path)]
+        self.assertEqual(len(parts), 15)
+        self.assertEqual(most_at_once(parts), 3)
+        # Files share the slots: every file's parts went up, each stored whole.
+        for name, path in paths.items():
+            self.assertEqual(sorted(part_puts(parts, self.bucket, name)), [1, 2, 3, 4, 5])
+            self.assertUploaded(name, path, 5 * MiB)
         self.assertEqual(self.incomplete_uploads(), [])
 
     def test_file_appended_while_uploading_is_aborted_then_uploaded_next_cycle(self):
@@ -225,7 +261,7 @@ class Multipart(TempDirTest):
         self.addCleanup(proxy.stop)
         proxy.hold_bodies[os.path.basename(path)] = MiB
         self.configure(endpoint=proxy.endpoint, multipart_threshold="32MiB", part_size="32MiB",
-                       concurrency=1)
+                       concurrency=1, part_concurrency=1)
         result = {}
         t = threading.Thread(target=lambda: result.setdefault("r", self.syncd("--once")))
         t.start()
