@@ -31,6 +31,7 @@ struct operation {
     std::string what;                                         // "PUT run1/a.txt", for messages
     bool error_in_ok = false;  // a 2xx answer may still carry an <Error> (CompleteMultipartUpload)
     bool unlimited = false;    // not held back by max_in_flight (aborts during shutdown)
+    std::function<bool()> body_current; // asked before a retry: false = the body's source changed
 };
 
 using query_list = std::vector<std::pair<std::string, std::string>>;
@@ -146,7 +147,7 @@ struct client::impl {
             }
 
             const auto kind = retry::classify(err.code);
-            if (!s.policy.should_retry(err.code, attempt))
+            if (!s.policy.should_retry(err.code, attempt) || (op.body_current && !op.body_current()))
                 co_return err;
             ++counts.retries;
             auto delay = s.policy.backoff(attempt - 1, rng());
@@ -366,11 +367,12 @@ asio::awaitable<result<std::string>> client::create_multipart_upload(std::string
 
 asio::awaitable<result<put_result>> client::upload_part(std::string key, std::string upload_id,
                                                         std::uint32_t number, http::file_range part,
-                                                        crypto::md5_digest md5)
+                                                        crypto::md5_digest md5, std::function<bool()> file_current)
 {
     auto op = impl::make_op("PUT", key, impl::upload_query(upload_id, {{"partNumber", std::to_string(number)}}),
                             "uploading part " + std::to_string(number) + " of " + impl_->where(key));
     op.file = part;
+    op.body_current = std::move(file_current);
     op.headers.emplace_back("content-md5", crypto::base64(md5));
     ++impl_->counts.put;
     auto res = co_await impl_->execute(op);

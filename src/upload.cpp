@@ -303,7 +303,8 @@ private:
         }
         const auto key = job_.key;
         const auto id = upload_id_;
-        auto res = co_await s3_.upload_part(key, id, number, range, *md5);
+        // A part the server refused (BadDigest) is not sent again once the file has changed.
+        auto res = co_await s3_.upload_part(key, id, number, range, *md5, [this] { return file_.unchanged(); });
         if (!res) {
             // The part is read again as it is sent: a file changed since it was hashed fails the
             // server's Content-MD5 check or the ETag check. Then the change is what to report.

@@ -5,6 +5,7 @@ s3rver checks Content-MD5; RGW does both, so what these tests see is what S3 wou
 """
 import hashlib
 import os
+import threading
 
 from harness import RGW, FaultProxy, TempDirTest, all_objects, get_bytes, marker_key, write_tree
 
@@ -104,3 +105,41 @@ class AgainstRGW(TempDirTest):
         self.assertEqual(s3.head_object(Bucket=bucket, Key="big.bin")["ETag"].strip('"'), want)
         puts = [q for q in SERVER.requests(bucket) if q.method == "PUT" and "partNumber=" in q.path]
         self.assertEqual(len(puts), 3, puts)
+
+    def test_part_changed_while_sent_is_refused_once_and_reported_as_a_local_change(self):
+        # The first part is stalled 1 MiB into its body; meanwhile bytes further into it are
+        # rewritten (new mtime). RGW checks Content-MD5 and refuses the part (BadDigest); syncd
+        # must see that the file changed and not send the part again, and must store nothing.
+        bucket = self.new_bucket()
+        path = os.path.join(self.tree, "big.bin")
+        write_tree(self.tree, {"big.bin": os.urandom(40 << 20)})
+        proxy = FaultProxy(SERVER)
+        proxy.server.handle_error = lambda request, address: None
+        self.addCleanup(proxy.stop)
+        proxy.hold_bodies["big.bin"] = 1 << 20
+        # 32 MiB parts: far more of part 1 is still in the file than the socket buffers hold.
+        self.configure(proxy.endpoint, bucket, multipart_threshold="32MiB", part_size="32MiB",
+                       concurrency=1, part_concurrency=1)
+        result = {}
+        t = threading.Thread(target=lambda: result.setdefault("r", self.syncd("--once")))
+        t.start()
+        self.assertTrue(proxy.held.wait(60), "the first part never reached the proxy")
+        st = os.stat(path)
+        with open(path, "r+b") as f:
+            f.seek(24 << 20)
+            f.write(os.urandom(4096))
+        os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns - 5_000_000_000))
+        proxy.release.set()
+        t.join(120)
+        r = result["r"]
+        self.assertExit(r, 1)
+        self.assertIn("changed while it was read", r.stderr)
+        part1 = [q for q in proxy.requests() if q.method == "PUT" and "partNumber=1&" in q.path + "&"]
+        self.assertEqual([q.status for q in part1], [400], "part 1 should be sent once and refused")
+        s3 = SERVER.client()
+        self.assertNotIn("big.bin", all_objects(s3, bucket))
+        self.assertEqual(s3.list_multipart_uploads(Bucket=bucket).get("Uploads", []), [])
+        # The next cycle uploads the file as it is now.
+        self.assertExit(self.syncd("--once"), 0)
+        with open(path, "rb") as f:
+            self.assertEqual(get_bytes(s3, bucket, "big.bin"), f.read())
