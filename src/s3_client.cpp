@@ -31,7 +31,7 @@ struct operation {
     std::string what;                                         // "PUT run1/a.txt", for messages
     bool error_in_ok = false;  // a 2xx answer may still carry an <Error> (CompleteMultipartUpload)
     bool unlimited = false;    // not held back by max_in_flight (aborts during shutdown)
-    std::function<bool()> body_current; // asked before a retry: false = the body's source changed
+    std::function<bool()> still_wanted; // asked before a retry: false = do not send it again
 };
 
 using query_list = std::vector<std::pair<std::string, std::string>>;
@@ -147,7 +147,7 @@ struct client::impl {
             }
 
             const auto kind = retry::classify(err.code);
-            if (!s.policy.should_retry(err.code, attempt) || (op.body_current && !op.body_current()))
+            if (!s.policy.should_retry(err.code, attempt) || (op.still_wanted && !op.still_wanted()))
                 co_return err;
             ++counts.retries;
             auto delay = s.policy.backoff(attempt - 1, rng());
@@ -367,12 +367,12 @@ asio::awaitable<result<std::string>> client::create_multipart_upload(std::string
 
 asio::awaitable<result<put_result>> client::upload_part(std::string key, std::string upload_id,
                                                         std::uint32_t number, http::file_range part,
-                                                        crypto::md5_digest md5, std::function<bool()> file_current)
+                                                        crypto::md5_digest md5, std::function<bool()> still_wanted)
 {
     auto op = impl::make_op("PUT", key, impl::upload_query(upload_id, {{"partNumber", std::to_string(number)}}),
                             "uploading part " + std::to_string(number) + " of " + impl_->where(key));
     op.file = part;
-    op.body_current = std::move(file_current);
+    op.still_wanted = std::move(still_wanted);
     op.headers.emplace_back("content-md5", crypto::base64(md5));
     ++impl_->counts.put;
     auto res = co_await impl_->execute(op);

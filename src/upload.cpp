@@ -303,8 +303,10 @@ private:
         }
         const auto key = job_.key;
         const auto id = upload_id_;
-        // A part the server refused (BadDigest) is not sent again once the file has changed.
-        auto res = co_await s3_.upload_part(key, id, number, range, *md5, [this] { return file_.unchanged(); });
+        // A failed part is not sent again once the file has changed (the server's BadDigest would
+        // only repeat) or the upload is stopping (it is about to be aborted).
+        auto res = co_await s3_.upload_part(key, id, number, range, *md5,
+                                            [this] { return !stopped() && file_.unchanged(); });
         if (!res) {
             // The part is read again as it is sent: a file changed since it was hashed fails the
             // server's Content-MD5 check or the ETag check. Then the change is what to report.

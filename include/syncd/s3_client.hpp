@@ -80,12 +80,13 @@ public:
     // One part, read from the file as it is sent (its fd must stay open until the call completes),
     // with Content-MD5 of the bytes as they were hashed: a server that checks it refuses a part
     // that changed in between, and the part's ETag is checked against md5 like a single PUT's.
-    // file_current, when given, is asked before a failed attempt is retried: once it says the
-    // file changed, sending the part again cannot succeed, and the failure is returned at once.
+    // still_wanted, when given, is asked before a failed attempt is retried: once it says no
+    // (the file changed, so the part can only be refused again; or the upload is stopping and
+    // will be aborted), the failure is returned at once.
     boost::asio::awaitable<result<put_result>> upload_part(std::string key, std::string upload_id,
                                                            std::uint32_t number, http::file_range part,
                                                            crypto::md5_digest md5,
-                                                           std::function<bool()> file_current = {});
+                                                           std::function<bool()> still_wanted = {});
 
     // Completes the upload from parts (number and ETag each, ascending) and checks the object's
     // ETag against expected_etag, the one computed locally. An answer lost on the way is

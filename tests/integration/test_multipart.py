@@ -403,6 +403,32 @@ class Multipart(TempDirTest):
         self.assertLess(aborts[0].end - signalled, 0.8)
         self.assertLess(len(part_puts(log, self.bucket, "big.bin")), 13)
 
+    def test_sigterm_while_a_file_waits_for_a_part_slot_aborts_both_uploads(self):
+        # Two large files start together, but part_concurrency 1 lets only one send parts; the
+        # other's upload is created and its worker waits for the slot. A shutdown aborts both.
+        for name in ("a.bin", "b.bin"):
+            write_random(os.path.join(self.tree, name), 40 * MiB)
+        proxy = quiet_proxy(MOTO)
+        self.addCleanup(proxy.stop)
+        proxy.delay_puts = 0.5
+        self.configure(endpoint=proxy.endpoint, concurrency=4, part_concurrency=1)
+
+        def created():
+            return [q for q in proxy.requests() if q.method == "POST" and re.search(r"[?&]uploads=?(&|$)", q.path)]
+        p = self.start("--once")
+        self.assertTrue(wait_for(lambda: len(created()) == 2 and [
+            q for q in proxy.requests() if q.method == "PUT" and PART.search(q.path)], 60))
+        p.send_signal(signal.SIGTERM)
+        self.assertEqual(p.wait(30), 0, self.stderr()[-3000:])
+        self.assertIn("interrupted by shutdown", self.stderr())
+        self.assertEqual(self.incomplete_uploads(), [])
+        self.assertEqual(self.s3.list_objects_v2(Bucket=self.bucket).get("Contents", []), [])
+        log = proxy.requests()
+        self.assertEqual(len(aborted(log)), 2, [q for q in log if q.method == "DELETE"])
+        parts = [q for q in log if q.method == "PUT" and PART.search(q.path)]
+        self.assertLessEqual(len(parts), 2, parts)  # one slot: a part at a time, then the shutdown
+        self.assertEqual(most_at_once(parts), 1)
+
     def test_part_failing_after_retries_aborts_the_upload(self):
         path = os.path.join(self.tree, "big.bin")
         write_random(path, 30 * MiB)
