@@ -221,24 +221,29 @@ private:
     }
 
     // A part is hashed through a small buffer that stays in the cache, then sent from the file
-    // (sendfile over plain TCP): no part is ever held in memory whole. The buffer is the worker's
-    // share of the memory budget. Before this, a 16 MiB buffer per worker cost page zeroing and a
-    // second copy (docs/performance.md).
+    // (sendfile over plain TCP): no part is ever held in memory whole. Before this, a 16 MiB
+    // buffer per worker cost page zeroing and a second copy (docs/performance.md).
     //
-    // A worker holds one of the part slots shared by all files for as long as it runs, so that
-    // parts in flight stay within part_concurrency however many large files go up at once: a
-    // file's workers wait while another file's hold the slots, and start as those run out of
-    // parts to claim (docs/multipart.md).
+    // Each part first takes one of the part slots shared by all files, so that parts in flight
+    // stay within part_concurrency however many large files go up at once; files take turns in
+    // the slots' arrival order, so a huge file does not hold back the others until it is done.
+    // Only then does the part take its buffer from the memory budget: bytes held by parts are at
+    // most part_concurrency buffers (docs/multipart.md). A worker that gets a slot after the
+    // last part was claimed gives it back at once.
     asio::awaitable<void> part_worker()
     {
-        co_await job_.part_slots->acquire(1);
-        const budget_hold slot{job_.part_slots, 1};
-        const auto piece = std::min<std::uint64_t>(hash_piece, plan_.part_size);
-        co_await job_.budget->acquire(piece);
-        const budget_hold hold{job_.budget, piece};
-        std::vector<char> buffer(static_cast<std::size_t>(piece));
-        while (next_ <= plan_.count && !stopped())
-            co_await send_part(next_++, buffer);
+        const auto piece = static_cast<std::size_t>(std::min<std::uint64_t>(hash_piece, plan_.part_size));
+        while (next_ <= plan_.count && !stopped()) {
+            co_await job_.part_slots->acquire(1);
+            const budget_hold slot{job_.part_slots, 1};
+            if (next_ > plan_.count || stopped())
+                break;
+            const auto number = next_++;
+            co_await job_.budget->acquire(piece);
+            const budget_hold hold{job_.budget, piece};
+            const auto buffer = std::make_unique_for_overwrite<char[]>(piece);
+            co_await send_part(number, std::span<char>(buffer.get(), piece));
+        }
         --workers_;
     }
 

@@ -404,8 +404,9 @@ class Multipart(TempDirTest):
         self.assertLess(len(part_puts(log, self.bucket, "big.bin")), 13)
 
     def test_sigterm_while_a_file_waits_for_a_part_slot_aborts_both_uploads(self):
-        # Two large files start together, but part_concurrency 1 lets only one send parts; the
-        # other's upload is created and its worker waits for the slot. A shutdown aborts both.
+        # Two large files start together, but part_concurrency 1 lets only one part at a time go
+        # out: both uploads are created, one file's worker waits for the slot while the other's
+        # part is sent. A shutdown aborts both.
         for name in ("a.bin", "b.bin"):
             write_random(os.path.join(self.tree, name), 40 * MiB)
         proxy = quiet_proxy(MOTO)
