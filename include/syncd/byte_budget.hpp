@@ -1,5 +1,7 @@
-// A shared allowance of bytes held in memory by transfers. A transfer larger than the whole
-// budget may still run, alone. Waiters are served in arrival order.
+// A shared allowance, taken and given back in units: bytes held in memory by transfers (the
+// cycle's 256 MiB budget), and also slots counted one per unit (requests on the wire in
+// s3::client, multipart parts in flight). A claim larger than the whole allowance may still run,
+// alone. Waiters are served in arrival order.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
