@@ -225,16 +225,18 @@ private:
     // buffer per worker cost page zeroing and a second copy (docs/performance.md).
     //
     // Each part first takes one of the part slots shared by all files, so that parts in flight
-    // stay within part_concurrency however many large files go up at once; files take turns in
-    // the slots' arrival order, so a huge file does not hold back the others until it is done.
-    // Only then does the part take its buffer from the memory budget: bytes held by parts are at
-    // most part_concurrency buffers (docs/multipart.md). A worker that gets a slot after the
-    // last part was claimed gives it back at once.
+    // stay within part_concurrency however many large files go up at once. The file that started
+    // first gets the slots first (its turn), so large files go up one after another, each
+    // completed as early as it can be: a shutdown then aborts one upload rather than all of
+    // them, and a server's completion work overlaps the next file's parts. Only with the slot
+    // does the part take its buffer from the memory budget: bytes held by parts are at most
+    // part_concurrency buffers (docs/multipart.md). A worker that gets a slot after the last
+    // part was claimed gives it back at once.
     asio::awaitable<void> part_worker()
     {
         const auto piece = static_cast<std::size_t>(std::min<std::uint64_t>(hash_piece, plan_.part_size));
         while (next_ <= plan_.count && !stopped()) {
-            co_await job_.part_slots->acquire(1);
+            co_await job_.part_slots->acquire(1, job_.turn);
             const budget_hold slot{job_.part_slots, 1};
             if (next_ > plan_.count || stopped())
                 break;

@@ -1,7 +1,7 @@
 // A shared allowance, taken and given back in units: bytes held in memory by transfers (the
 // cycle's 256 MiB budget), and also slots counted one per unit (requests on the wire in
 // s3::client, multipart parts in flight). A claim larger than the whole allowance may still run,
-// alone. Waiters are served in arrival order.
+// alone. Waiters are served by priority (lower first), then in arrival order.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
@@ -11,6 +11,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 
@@ -20,7 +21,7 @@ class byte_budget {
 public:
     explicit byte_budget(std::uint64_t limit) : limit_(limit) {}
 
-    boost::asio::awaitable<void> acquire(std::uint64_t n)
+    boost::asio::awaitable<void> acquire(std::uint64_t n, std::uint64_t priority = 0)
     {
         if (waiters_.empty() && fits(n)) {
             used_ += n;
@@ -28,7 +29,9 @@ public:
         }
         boost::asio::steady_timer wake(co_await boost::asio::this_coro::executor,
                                        boost::asio::steady_timer::time_point::max());
-        waiters_.push_back({n, &wake});
+        const auto after = std::upper_bound(waiters_.begin(), waiters_.end(), priority,
+                                            [](std::uint64_t p, const waiter& w) { return p < w.priority; });
+        waiters_.insert(after, {n, priority, &wake});
         boost::system::error_code ec;
         co_await wake.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
         // release() accounted for us before waking us.
@@ -52,6 +55,7 @@ private:
 
     struct waiter {
         std::uint64_t bytes;
+        std::uint64_t priority;
         boost::asio::steady_timer* wake;
     };
     std::uint64_t limit_;

@@ -29,6 +29,7 @@ struct upload_job {
     unsigned part_workers = 1;             // parts of this file in flight at most
     byte_budget* budget = nullptr;         // bytes in memory, shared by every transfer
     byte_budget* part_slots = nullptr;     // parts in flight, one unit each, shared by every file
+    std::uint64_t turn = 0;                // files with a lower turn get part slots first
     const bool* stopping = nullptr;        // shutdown: start no more parts, abort
 };
 

@@ -219,6 +219,14 @@ class Multipart(TempDirTest):
             self.assertEqual(sorted(part_puts(parts, self.bucket, name)), [1, 2, 3, 4, 5])
             self.assertUploaded(name, path, 5 * MiB)
         self.assertEqual(self.incomplete_uploads(), [])
+        # The file that started first gets the slots first: one upload is completed while
+        # another file still has parts to send (taking turns part by part, all three would send
+        # their last parts together and complete together at the end).
+        log = proxy.requests()
+        completions = [q.start for q in log if q.method == "POST" and "uploadId=" in q.path]
+        last_parts = [max(q.start for q in parts if q.path.split("?")[0].endswith("/" + name))
+                      for name in paths]
+        self.assertLess(min(completions), max(last_parts))
 
     def test_file_appended_while_uploading_is_aborted_then_uploaded_next_cycle(self):
         path = os.path.join(self.tree, "growing.bin")
