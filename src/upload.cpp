@@ -122,6 +122,9 @@ private:
         return stop_ != stop::none;
     }
 
+    // A part is left to claim and nothing has stopped the upload.
+    bool claimable() { return next_ <= plan_.count && !stopped(); }
+
     void halt(stop why)
     {
         if (stop_ == stop::none)
@@ -213,7 +216,7 @@ private:
     asio::awaitable<void> send_parts()
     {
         next_ = 1;
-        workers_ = static_cast<unsigned>(std::min<std::size_t>(std::max(1u, job_.part_workers), plan_.count));
+        workers_ = static_cast<unsigned>(std::min<std::uint64_t>(std::max<std::uint64_t>(1, job_.part_slots->limit()), plan_.count));
         bool watch = true;
         co_await run_parallel(workers_ + 1, [this, &watch] {
             return std::exchange(watch, false) ? watch_shutdown() : part_worker();
@@ -235,10 +238,10 @@ private:
     asio::awaitable<void> part_worker()
     {
         const auto piece = static_cast<std::size_t>(std::min<std::uint64_t>(hash_piece, plan_.part_size));
-        while (next_ <= plan_.count && !stopped()) {
+        while (claimable()) {
             co_await job_.part_slots->acquire(1, job_.turn);
             const budget_hold slot{job_.part_slots, 1};
-            if (next_ > plan_.count || stopped())
+            if (!claimable()) // claimed by the others, or stopped, while this worker waited
                 break;
             const auto number = next_++;
             co_await job_.budget->acquire(piece);

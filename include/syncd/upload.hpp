@@ -26,9 +26,9 @@ struct upload_job {
     bool follow_symlinks = false;
     std::uint64_t multipart_threshold = 0; // files larger than this go up in parts
     std::uint64_t part_size = 0;           // before growing to stay within 10,000 parts
-    unsigned part_workers = 1;             // parts of this file in flight at most
     byte_budget* budget = nullptr;         // bytes in memory, shared by every transfer
-    byte_budget* part_slots = nullptr;     // parts in flight, one unit each, shared by every file
+    byte_budget* part_slots = nullptr;     // parts in flight, one unit each, shared by every file;
+                                           // its limit is also each file's number of part workers
     std::uint64_t turn = 0;                // files with a lower turn get part slots first
     const bool* stopping = nullptr;        // shutdown: start no more parts, abort
 };
