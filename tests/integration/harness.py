@@ -410,6 +410,14 @@ class FaultProxy:
         self.server.server_close()
 
 
+def quiet_proxy(upstream):
+    """A FaultProxy that does not print a traceback when a connection breaks mid-request (syncd
+    killed, or a held body that syncd gives up on)."""
+    proxy = FaultProxy(upstream)
+    proxy.server.handle_error = lambda request, address: None
+    return proxy
+
+
 # ---------------------------------------------------------------------------------------------
 # Local trees, configs, runs
 

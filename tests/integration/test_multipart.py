@@ -12,7 +12,7 @@ import threading
 import time
 import unittest
 
-from harness import (SYNCD, FaultProxy, Moto, module_moto, TempDirTest, clean_env, wait_for)
+from harness import (SYNCD, Moto, module_moto, TempDirTest, clean_env, quiet_proxy, wait_for)
 
 MiB = 1 << 20
 PART = re.compile(r"[?&]partNumber=(\d+)")
@@ -107,13 +107,6 @@ def part_puts(requests, bucket, key):
 def aborted(requests):
     """Upload ids of the AbortMultipartUpload requests among requests."""
     return {q.path.split("uploadId=")[1] for q in requests if q.method == "DELETE" and "uploadId=" in q.path}
-
-
-def quiet_proxy(upstream):
-    """A FaultProxy that does not print a traceback when syncd is killed mid-request."""
-    proxy = FaultProxy(upstream)
-    proxy.server.handle_error = lambda request, address: None
-    return proxy
 
 
 class Multipart(TempDirTest):

@@ -5,9 +5,8 @@ s3rver checks Content-MD5; RGW does both, so what these tests see is what S3 wou
 """
 import hashlib
 import os
-import threading
 
-from harness import RGW, FaultProxy, TempDirTest, all_objects, get_bytes, marker_key, write_tree
+from harness import RGW, FaultProxy, TempDirTest, all_objects, get_bytes, marker_key, quiet_proxy, write_tree
 
 # Keys whose signing goes wrong first: reserved and unreserved characters, '+' (a space to some
 # decoders), UTF-8, characters some encoders leave alone ('()*!), a literal "%41".
@@ -113,16 +112,13 @@ class AgainstRGW(TempDirTest):
         bucket = self.new_bucket()
         path = os.path.join(self.tree, "big.bin")
         write_tree(self.tree, {"big.bin": os.urandom(40 << 20)})
-        proxy = FaultProxy(SERVER)
-        proxy.server.handle_error = lambda request, address: None
+        proxy = quiet_proxy(SERVER)
         self.addCleanup(proxy.stop)
         proxy.hold_bodies["big.bin"] = 1 << 20
         # 32 MiB parts: far more of part 1 is still in the file than the socket buffers hold.
         self.configure(proxy.endpoint, bucket, multipart_threshold="32MiB", part_size="32MiB",
                        concurrency=1, part_concurrency=1)
-        result = {}
-        t = threading.Thread(target=lambda: result.setdefault("r", self.syncd("--once")))
-        t.start()
+        p = self.start("--once")
         self.assertTrue(proxy.held.wait(60), "the first part never reached the proxy")
         st = os.stat(path)
         with open(path, "r+b") as f:
@@ -130,10 +126,8 @@ class AgainstRGW(TempDirTest):
             f.write(os.urandom(4096))
         os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns - 5_000_000_000))
         proxy.release.set()
-        t.join(120)
-        r = result["r"]
-        self.assertExit(r, 1)
-        self.assertIn("changed while it was read", r.stderr)
+        self.assertEqual(p.wait(120), 1, self.stderr()[-3000:])
+        self.assertIn("changed while it was read", self.stderr())
         part1 = [q for q in proxy.requests() if q.method == "PUT" and "partNumber=1&" in q.path + "&"]
         self.assertEqual([q.status for q in part1], [400], "part 1 should be sent once and refused")
         s3 = SERVER.client()
