@@ -19,6 +19,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <iostream>
 #include <optional>
@@ -225,6 +226,8 @@ asio::awaitable<int> schedule(service& svc)
         svc.in_cycle = true;
         svc.cycle_started = std::chrono::steady_clock::now();
         cycle_options opts{svc.opt.dry_run, svc.state_dir, &svc.stopping, &svc.progress}; // named: GCC 12
+        if (const char* per_range = std::getenv("SYNCD_FILES_PER_LIST_RANGE"))
+            opts.files_per_list_range = std::strtoull(per_range, nullptr, 10);
         const auto report = co_await run_cycle(*svc.s3, svc.cfg, std::move(opts));
         svc.in_cycle = false;
         log::status("");

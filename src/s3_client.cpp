@@ -168,10 +168,11 @@ struct client::impl {
         }
     }
 
-    // Sends op page after page and hands each page's entries to sink as it arrives.
+    // Sends op page after page and hands each page's entries to sink as it arrives, until the
+    // last page or until sink answers false.
     template <class Page>
     asio::awaitable<result<void>> list_pages(operation op, result<Page> (*parse)(std::string_view),
-                                             const std::function<void(entries_of<Page>&)>& sink)
+                                             const std::function<bool(entries_of<Page>&)>& sink)
     {
         const auto first = op.query;
         for (;;) {
@@ -182,8 +183,7 @@ struct client::impl {
             auto page = in_context(op, parse(res->body));
             if (!page)
                 co_return page.error();
-            sink(entries(*page));
-            if (!page->truncated)
+            if (!sink(entries(*page)) || !page->truncated)
                 co_return result<void>();
             op.query = first;
             for (auto& q : continuation(*page))
@@ -196,8 +196,9 @@ struct client::impl {
     asio::awaitable<result<entries_of<Page>>> list_all(operation op, result<Page> (*parse)(std::string_view))
     {
         entries_of<Page> all;
-        const std::function<void(entries_of<Page>&)> gather = [&all](entries_of<Page>& got) {
+        const std::function<bool(entries_of<Page>&)> gather = [&all](entries_of<Page>& got) {
             all.insert(all.end(), std::make_move_iterator(got.begin()), std::make_move_iterator(got.end()));
+            return true;
         };
         auto done = co_await list_pages(std::move(op), parse, gather);
         if (!done)
@@ -322,10 +323,22 @@ asio::awaitable<result<std::vector<object_info>>> client::list_objects(std::stri
     co_return all;
 }
 
-asio::awaitable<result<void>> client::list_objects(std::string prefix, page_sink on_page)
+asio::awaitable<result<void>> client::list_objects(std::string prefix, page_sink on_page, key_range range)
 {
-    const auto op = impl_->list_objects_op(prefix);
-    auto done = co_await impl_->list_pages(op, &parse_list_objects_v2, on_page);
+    auto op = impl_->list_objects_op(prefix);
+    if (!range.after.empty())
+        op.query.emplace_back("start-after", range.after);
+    // A page may run past the range's last key: those entries belong to the next range, and the
+    // listing stops there.
+    const std::function<bool(std::vector<object_info>&)> sink = [&](std::vector<object_info>& page) {
+        const auto beyond = std::remove_if(page.begin(), page.end(),
+                                           [&](const object_info& o) { return !range.contains(o.key); });
+        const bool more = beyond == page.end();
+        page.erase(beyond, page.end());
+        on_page(page);
+        return more;
+    };
+    auto done = co_await impl_->list_pages(op, &parse_list_objects_v2, sink);
     co_return done;
 }
 

@@ -2,6 +2,7 @@
 
 #include "syncd/byte_budget.hpp"
 #include "syncd/diff.hpp"
+#include "syncd/list_ranges.hpp"
 #include "syncd/local_fs.hpp"
 #include "syncd/log.hpp"
 #include "syncd/markers.hpp"
@@ -22,6 +23,7 @@ namespace {
 
 constexpr std::uint64_t memory_budget = 256ull << 20;
 constexpr std::size_t unmarked_listed = 10;
+constexpr std::size_t max_listing_ranges = 8; // listings of one prefix at once
 
 // Multipart parts in flight at once, across all files: part_concurrency, and never more than
 // the requests allowed on the wire (a worker beyond that would only wait, holding its buffer).
@@ -103,6 +105,8 @@ public:
         reasons_.assign(tree_.dirs.size(), {});
         report_.files_seen = tree_.file_count();
         report_walk_problems();
+        const auto walked = std::chrono::steady_clock::now();
+        report_.walk_time = walked - start;
 
         // The listing goes into the index page by page: held whole and then indexed, it doubled
         // the peak memory of a no-change cycle over 200,000 objects.
@@ -110,7 +114,8 @@ public:
             for (auto& o : page)
                 remote_.emplace(std::move(o.key), remote_object{o.size, std::move(o.etag)});
         };
-        auto listing = co_await s3_.list_objects(cfg_.prefix, index_page);
+        auto listing = co_await list_remote(index_page);
+        report_.list_time = std::chrono::steady_clock::now() - walked;
         if (!listing) {
             // Without a listing nothing can be decided: whatever the cause (retries exhausted on
             // 5xx or dropped connections included), the endpoint is unusable for this cycle.
@@ -140,6 +145,32 @@ public:
     }
 
 private:
+    // ---- listing --------------------------------------------------------------------------
+
+    // The prefix's listing, cut into key ranges listed side by side: against RGW a chain of 203
+    // pages took 5.0-10.4 s, eight ranges 2.7-3.0 s. Servers that rescan the bucket for every
+    // page gain nothing (s3rver: 11 pages 1.3 s, 5 ranges 2.0 s), so small trees keep one chain.
+    asio::awaitable<result<void>> list_remote(const s3::client::page_sink& index_page)
+    {
+        const auto n = listing_range_count(tree_.file_count(), opt_.files_per_list_range,
+                                           std::min<std::size_t>(max_listing_ranges, cfg_.concurrency));
+        const auto ranges = listing_ranges(tree_, cfg_.prefix, n);
+        std::optional<error> failed;
+        std::size_t next = 0;
+        co_await run_parallel(ranges.size(), [&] { return list_range(ranges[next++], index_page, failed); });
+        if (failed)
+            co_return *failed;
+        co_return result<void>();
+    }
+
+    asio::awaitable<void> list_range(const key_range& range, const s3::client::page_sink& index_page,
+                                     std::optional<error>& failed)
+    {
+        auto done = co_await s3_.list_objects(cfg_.prefix, index_page, range);
+        if (!done && !failed)
+            failed = done.error();
+    }
+
     // ---- classification -------------------------------------------------------------------
 
     void report_walk_problems()
@@ -525,9 +556,11 @@ private:
                                       " more unmarked directories");
     }
 
+    static double seconds(std::chrono::steady_clock::duration d) { return std::chrono::duration<double>(d).count(); }
+
     void log_summary()
     {
-        const double secs = std::chrono::duration<double>(report_.elapsed).count();
+        const double secs = seconds(report_.elapsed);
         const double rate = secs > 0 ? static_cast<double>(report_.bytes_uploaded) / secs : 0;
         char line[640];
         std::snprintf(line, sizeof line,
@@ -553,7 +586,8 @@ private:
                    {"pending", report_.pending}, {"conflicts", report_.conflicts}, {"failed", report_.failed},
                    {"skipped", report_.skipped}, {"markers_written", report_.markers_written},
                    {"dirs_marked", report_.dirs_marked}, {"dirs_unmarked", report_.dirs_unmarked},
-                   {"duration_s", secs}, {"bytes_per_s", rate}, {"list_requests", report_.list_requests},
+                   {"duration_s", secs}, {"walk_s", seconds(report_.walk_time)},
+                   {"list_s", seconds(report_.list_time)}, {"bytes_per_s", rate}, {"list_requests", report_.list_requests},
                    {"put_requests", report_.put_requests}, {"get_requests", report_.get_requests},
                    {"retries", report_.retries},
                    {"exit_status", static_cast<std::int64_t>(report_.exit_status())}});

@@ -5,6 +5,7 @@
 #include "syncd/crypto.hpp"
 #include "syncd/errc.hpp"
 #include "syncd/http_client.hpp"
+#include "syncd/list_ranges.hpp"
 #include "syncd/retry.hpp"
 #include "syncd/s3_url.hpp"
 #include "syncd/s3_xml.hpp"
@@ -55,10 +56,11 @@ public:
 
     // Every object under prefix, all pages, keys decoded.
     boost::asio::awaitable<result<std::vector<object_info>>> list_objects(std::string prefix);
-    // The same, handed to on_page one page (up to 1,000 objects) at a time, so that a caller
-    // that indexes the listing never holds it twice. The entries may be moved from.
+    // The objects under prefix within range, handed to on_page one page (up to 1,000 objects)
+    // at a time, so that a caller that indexes the listing never holds it twice. The entries may
+    // be moved from. Several ranges of one prefix can be listed at once (list_ranges.hpp).
     using page_sink = std::function<void(std::vector<object_info>&)>;
-    boost::asio::awaitable<result<void>> list_objects(std::string prefix, page_sink on_page);
+    boost::asio::awaitable<result<void>> list_objects(std::string prefix, page_sink on_page, key_range range = {});
 
     // body must stay valid until the call completes.
     boost::asio::awaitable<result<put_result>> put_object(std::string key, std::string_view body,

@@ -22,6 +22,9 @@ struct cycle_options {
     std::filesystem::path state_dir; // where the marker cache lives
     const bool* stopping = nullptr;  // set on SIGTERM/SIGINT: start nothing new
     cycle_progress* progress = nullptr; // updated as the cycle goes, for progress lines
+    // Local files per listing range (list_ranges.hpp); tests lower it through the environment
+    // (SYNCD_FILES_PER_LIST_RANGE) to cut a small tree's listing.
+    std::size_t files_per_list_range = files_per_range;
 };
 
 boost::asio::awaitable<cycle_report> run_cycle(s3::client& s3, const config& cfg, cycle_options opt);

@@ -4,7 +4,9 @@ moto verifies SigV4 only with an IAM key and then gets awkward keys wrong, and n
 s3rver checks Content-MD5; RGW does both, so what these tests see is what S3 would do.
 """
 import hashlib
+import json
 import os
+import urllib.parse
 
 from harness import RGW, FaultProxy, TempDirTest, all_objects, get_bytes, marker_key, quiet_proxy, write_tree
 
@@ -137,3 +139,58 @@ class AgainstRGW(TempDirTest):
         self.assertExit(self.syncd("--once"), 0)
         with open(path, "rb") as f:
             self.assertEqual(get_bytes(s3, bucket, "big.bin"), f.read())
+
+    def test_listing_cut_into_ranges_sees_every_object_once(self):
+        # 3,000 files, one listing range per 500 (SYNCD_FILES_PER_LIST_RANGE; 20,000 by default)
+        # -> 6 ranges listed at once, each from start-after its cut key. Objects syncd did not
+        # write, before, between and after the local keys, fall in some range too.
+        bucket = self.new_bucket()
+        files = {f"run{d:02d}/f{i:03d}.txt": f"{d}-{i}" for d in range(30) for i in range(100)}
+        write_tree(self.tree, files)
+        s3 = SERVER.client()
+        extras = ["p/0-before", "p/run05/f050.txt-extra", "p/zzz-after"]
+        for k in extras:
+            s3.put_object(Bucket=bucket, Key=k, Body=b"not syncd's")
+        self.configure(SERVER.endpoint, bucket, prefix="p/")
+        env = {"SYNCD_FILES_PER_LIST_RANGE": "500"}
+
+        def cycle():
+            r = self.syncd("--once", "--log-format=json", env_extra=env)
+            ends = [j for j in map(json.loads, r.stderr.splitlines()) if j["event"] == "cycle_end"]
+            return r, ends[-1]
+
+        def cuts(since):
+            lists = [q for q in SERVER.requests(bucket)[since:] if q.method == "GET" and "list-type=2" in q.path]
+            after = [urllib.parse.parse_qs(q.path.split("?", 1)[1]).get("start-after", [None])[0] for q in lists]
+            return lists, sorted(a for a in after if a)
+
+        r, end = cycle()
+        self.assertExit(r, 0)
+        self.assertEqual(end["uploaded"], 3000)
+
+        seen = len(SERVER.requests(bucket))
+        r, end = cycle()
+        self.assertExit(r, 0)
+        self.assertEqual((end["uploaded"], end["verified"]), (0, 3000))
+        lists, after = cuts(seen)
+        self.assertEqual(len(after), 5, after)  # 6 ranges: the first has no start-after
+        # 3,034 objects fit in 4 pages; every range stops on its first page, which runs past its end.
+        self.assertEqual(end["list_requests"], 6)
+        self.assertEqual(len(lists), 6)
+
+        # The cut keys themselves, and the key right after each, belong to exactly one range:
+        # deleted from the bucket, each is uploaded again, and nothing else is.
+        keys = sorted(all_objects(s3, bucket))
+        gone = set()
+        for cut in after:
+            gone |= {cut, next(k for k in keys[keys.index(cut) + 1:] if k[len("p/"):] in files)}
+        for k in gone:
+            s3.delete_object(Bucket=bucket, Key=k)
+        r, end = cycle()
+        self.assertExit(r, 0)
+        self.assertEqual(end["uploaded"], len(gone))
+        again = all_objects(s3, bucket)
+        for k in gone:
+            self.assertEqual(get_bytes(s3, bucket, k), files[k[len("p/"):]].encode(), k)
+        for k in extras:
+            self.assertIn(k, again)

@@ -213,7 +213,7 @@ class Service(TempDirTest):
         self.assertLessEqual({"cycle_start", "upload", "skip", "conflict", "error", "cycle_end"}, kinds)
         end = [e for e in events if e["event"] == "cycle_end"][-1]
         for k in ("files_seen", "uploaded", "bytes_uploaded", "verified", "pending", "conflicts",
-                  "failed", "markers_written"):
+                  "failed", "markers_written", "walk_s", "list_s"):
             self.assertIn(k, end)
         self.assertEqual(end["conflicts"], 1)
         self.assertNotIn("a-secret-never-logged", r.stderr + r.stdout)
