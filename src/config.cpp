@@ -218,6 +218,7 @@ const key_spec keys[] = {
     {"ca_bundle", [](config& c, std::string_view v) { c.ca_bundle = v; return std::string(); }},
     {"concurrency", [](config& c, std::string_view v) { return set_count(c.concurrency, v, 4096); }},
     {"part_concurrency", [](config& c, std::string_view v) { return set_count(c.part_concurrency, v, 4096); }},
+    {"list_concurrency", [](config& c, std::string_view v) { return set_count(c.list_concurrency, v, 64); }},
     {"settle_time", [](config& c, std::string_view v) { return set_duration(c.settle_time, v); }},
     {"progress_interval", [](config& c, std::string_view v) { return set_duration(c.progress_interval, v); }},
     {"overwrite_changed", [](config& c, std::string_view v) { return set_bool(c.overwrite_changed, v); }},
@@ -501,6 +502,7 @@ std::string describe(const config& c)
     line("ca_bundle", when(c.ca_bundle, "(system store)"));
     line("concurrency", std::to_string(c.concurrency));
     line("part_concurrency", std::to_string(c.part_concurrency));
+    line("list_concurrency", std::to_string(c.list_concurrency));
     line("settle_time", format_duration(c.settle_time));
     line("progress_interval", format_duration(c.progress_interval));
     line("overwrite_changed", yes(c.overwrite_changed));

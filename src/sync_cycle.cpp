@@ -23,7 +23,6 @@ namespace {
 
 constexpr std::uint64_t memory_budget = 256ull << 20;
 constexpr std::size_t unmarked_listed = 10;
-constexpr std::size_t max_listing_ranges = 8; // listings of one prefix at once
 
 // Multipart parts in flight at once, across all files: part_concurrency, and never more than
 // the requests allowed on the wire (a worker beyond that would only wait, holding its buffer).
@@ -153,7 +152,7 @@ private:
     asio::awaitable<result<void>> list_remote(const s3::client::page_sink& index_page)
     {
         const auto n = listing_range_count(tree_.file_count(), opt_.files_per_list_range,
-                                           std::min<std::size_t>(max_listing_ranges, cfg_.concurrency));
+                                           std::min(cfg_.list_concurrency, cfg_.concurrency));
         const auto ranges = listing_ranges(tree_, cfg_.prefix, n);
         std::optional<error> failed;
         std::size_t next = 0;

@@ -37,6 +37,7 @@ struct config {
     std::string ca_bundle;            // "" = system store
     unsigned concurrency = 64;        // requests in flight at most
     unsigned part_concurrency = 8;    // multipart parts in flight at most, across all files
+    unsigned list_concurrency = 8;    // key ranges of the prefix listed at once at most (list_ranges.hpp)
     std::chrono::nanoseconds settle_time{0};
     std::chrono::nanoseconds progress_interval{std::chrono::seconds{30}}; // 0 = no progress lines
     bool overwrite_changed = false;

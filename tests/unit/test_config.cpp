@@ -62,6 +62,7 @@ TEST_CASE("config: the original seven keys work unchanged")
     CHECK(c.region == "us-east-1");
     CHECK(c.concurrency == 64);
     CHECK(c.part_concurrency == 8);
+    CHECK(c.list_concurrency == 8);
     CHECK(c.lines.at("bucket_name") == 5);
 }
 
@@ -134,7 +135,7 @@ TEST_CASE("config: values of every key are validated")
 {
     const std::string base = "local_dir=/tmp\nbucket_name=abc\n";
     for (std::string bad : {"endpoint = ftp://x", "endpoint = http://h/path", "path_style = maybe", "concurrency = 5000",
-                            "concurrency = x", "part_concurrency = 0", "part_concurrency = 4097", "part_concurrency = 2.5",
+                            "concurrency = x", "part_concurrency = 0", "part_concurrency = 4097", "part_concurrency = 2.5", "list_concurrency = 0", "list_concurrency = 65",
                             "settle_time = soon", "overwrite_changed = perhaps",
                             "marker_location = cloud", "multipart_threshold = 1MiB", "part_size = 6GiB",
                             "part_size = lots", "sse = rot13", "sse_kms_key_id = k", "log_format = xml",
@@ -146,7 +147,7 @@ TEST_CASE("config: values of every key are validated")
         REQUIRE(!o.errors.empty());
         CHECK(o.errors[0].line == 3);
     }
-    auto o = parse(base + "endpoint = http://127.0.0.1:9000/\npath_style = false\nconcurrency = 8\npart_concurrency = 3\nsettle_time = 1h30m\n"
+    auto o = parse(base + "endpoint = http://127.0.0.1:9000/\npath_style = false\nconcurrency = 8\npart_concurrency = 3\nlist_concurrency = 1\nsettle_time = 1h30m\n"
                           "overwrite_changed = yes\nmarker_location = both\nexclude = *.tmp\nexclude = cache\n"
                           "follow_symlinks = true\nmultipart_threshold = 8MiB\npart_size = 5MiB\nsse = aws:kms\n"
                           "sse_kms_key_id = k1\nstorage_class = STANDARD_IA\nlog_format = json\nlog_level = debug\n"
@@ -157,6 +158,7 @@ TEST_CASE("config: values of every key are validated")
     CHECK(c.path_style == std::optional<bool>(false));
     CHECK(c.concurrency == 8);
     CHECK(c.part_concurrency == 3);
+    CHECK(c.list_concurrency == 1);
     CHECK(c.settle_time == 90min);
     CHECK(c.overwrite_changed);
     CHECK(c.markers == marker_location::both);
