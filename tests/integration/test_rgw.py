@@ -178,8 +178,8 @@ class AgainstRGW(TempDirTest):
         self.assertEqual(end["list_requests"], 6)
         self.assertEqual(len(lists), 6)
 
-        # The cut keys themselves, and the key right after each, belong to exactly one range:
-        # deleted from the bucket, each is uploaded again, and nothing else is.
+        # The cut keys themselves, and the next file's key after each, belong to exactly one
+        # range: deleted from the bucket, each is uploaded again, and nothing else is.
         keys = sorted(all_objects(s3, bucket))
         gone = set()
         for cut in after:
