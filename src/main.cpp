@@ -221,7 +221,7 @@ asio::awaitable<int> schedule(service& svc)
     auto next = std::chrono::steady_clock::now();
     int status = 0;
     // A test hook (docs/testing.md): cut even a small tree's listing into key ranges.
-    std::size_t files_per_list_range = files_per_range;
+    std::optional<std::size_t> files_per_list_range;
     if (const char* per_range = std::getenv("SYNCD_FILES_PER_LIST_RANGE"))
         files_per_list_range = std::strtoull(per_range, nullptr, 10);
     for (;;) {
@@ -230,7 +230,8 @@ asio::awaitable<int> schedule(service& svc)
         svc.in_cycle = true;
         svc.cycle_started = std::chrono::steady_clock::now();
         cycle_options opts{svc.opt.dry_run, svc.state_dir, &svc.stopping, &svc.progress}; // named: GCC 12
-        opts.files_per_list_range = files_per_list_range;
+        if (files_per_list_range)
+            opts.files_per_list_range = *files_per_list_range;
         const auto report = co_await run_cycle(*svc.s3, svc.cfg, std::move(opts));
         svc.in_cycle = false;
         log::status("");
