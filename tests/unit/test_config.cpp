@@ -1,5 +1,5 @@
-#include "syncd/config.hpp"
-#include "syncd/units.hpp"
+#include "core/config.hpp"
+#include "core/units.hpp"
 
 #include <doctest/doctest.h>
 

@@ -1,4 +1,4 @@
-#include "syncd/credentials.hpp"
+#include "protocol/credentials.hpp"
 
 #include <doctest/doctest.h>
 

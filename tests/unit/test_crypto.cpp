@@ -1,4 +1,4 @@
-#include "syncd/crypto.hpp"
+#include "core/crypto.hpp"
 
 #include <doctest/doctest.h>
 

@@ -1,4 +1,4 @@
-#include "syncd/diff.hpp"
+#include "engine/diff.hpp"
 
 #include <doctest/doctest.h>
 

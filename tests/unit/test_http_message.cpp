@@ -1,4 +1,4 @@
-#include "syncd/http_message.hpp"
+#include "protocol/http_message.hpp"
 
 #include <doctest/doctest.h>
 

@@ -1,5 +1,5 @@
-#include "syncd/list_ranges.hpp"
-#include "syncd/walk.hpp"
+#include "engine/list_ranges.hpp"
+#include "local/walk.hpp"
 
 #include <doctest/doctest.h>
 

@@ -1,5 +1,5 @@
-#include "syncd/local_fs.hpp"
-#include "syncd/walk.hpp"
+#include "local/local_fs.hpp"
+#include "local/walk.hpp"
 
 #include "temp_dir.hpp"
 

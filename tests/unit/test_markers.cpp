@@ -1,5 +1,5 @@
-#include "syncd/crypto.hpp"
-#include "syncd/markers.hpp"
+#include "core/crypto.hpp"
+#include "engine/markers.hpp"
 
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>

@@ -1,6 +1,6 @@
-#include "syncd/crypto.hpp"
-#include "syncd/multipart.hpp"
-#include "syncd/s3_xml.hpp"
+#include "core/crypto.hpp"
+#include "protocol/multipart.hpp"
+#include "protocol/s3_xml.hpp"
 
 #include <doctest/doctest.h>
 

@@ -1,4 +1,4 @@
-#include "syncd/progress.hpp"
+#include "core/progress.hpp"
 
 #include <doctest/doctest.h>
 

@@ -1,4 +1,4 @@
-#include "syncd/retry.hpp"
+#include "protocol/retry.hpp"
 
 #include <doctest/doctest.h>
 

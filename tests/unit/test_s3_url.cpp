@@ -1,4 +1,4 @@
-#include "syncd/s3_url.hpp"
+#include "protocol/s3_url.hpp"
 
 #include <doctest/doctest.h>
 

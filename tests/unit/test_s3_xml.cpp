@@ -1,4 +1,4 @@
-#include "syncd/s3_xml.hpp"
+#include "protocol/s3_xml.hpp"
 
 #include <doctest/doctest.h>
 

@@ -1,6 +1,6 @@
-#include "syncd/crypto.hpp"
-#include "syncd/sigv4.hpp"
-#include "syncd/uri.hpp"
+#include "core/crypto.hpp"
+#include "core/uri.hpp"
+#include "protocol/sigv4.hpp"
 
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>

@@ -1,4 +1,4 @@
-#include "syncd/state.hpp"
+#include "engine/state.hpp"
 
 #include <doctest/doctest.h>
 

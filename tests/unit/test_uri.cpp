@@ -1,4 +1,4 @@
-#include "syncd/uri.hpp"
+#include "core/uri.hpp"
 
 #include <doctest/doctest.h>
 

@@ -1,4 +1,4 @@
-#include "syncd/walk.hpp"
+#include "local/walk.hpp"
 
 #include "temp_dir.hpp"
 
