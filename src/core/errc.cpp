@@ -12,10 +12,7 @@ public:
     {
         switch (static_cast<errc>(ev)) {
         case errc::ok: return "success";
-        case errc::config_invalid: return "invalid configuration";
-        case errc::file_unreadable: return "file cannot be read";
         case errc::file_changed: return "file changed while it was read";
-        case errc::invalid_name: return "name cannot form a valid S3 key";
         case errc::resolve_failed: return "host name could not be resolved";
         case errc::connect_failed: return "could not connect to the endpoint";
         case errc::tls_failed: return "TLS handshake failed";

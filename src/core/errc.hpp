@@ -10,12 +10,9 @@
 namespace syncd {
 
 enum class errc {
-    ok = 0,
+    ok = 0,             // never an error: a zero error_code means success, so no failure may have 0
     // local side
-    config_invalid,
-    file_unreadable,
-    file_changed,       // size or mtime changed while the file was read
-    invalid_name,       // not UTF-8 or key longer than 1024 bytes
+    file_changed,       // the file ended before the request body did (it shrank while being sent)
     // transport
     resolve_failed,
     connect_failed,
