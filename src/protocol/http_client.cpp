@@ -1,6 +1,5 @@
 #include "protocol/http_client.hpp"
 
-#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
@@ -97,13 +96,11 @@ struct client::impl {
     std::optional<tcp::resolver::results_type> resolved;
     std::deque<std::unique_ptr<connection>> idle;
     std::vector<connection*> busy; // at most one per request in flight; a vector does not allocate per request
-    std::size_t opened = 0;
     bool closed = false;
 
-    error make(errc code, std::string what, const error_code& ec = {}) const
+    error make(errc code, const std::string& what, const error_code& ec = {}) const
     {
-        auto e = make_error(code, what + " " + ep.describe() + (ec ? ": " + ec.message() : ""));
-        return e;
+        return make_error(code, what + " " + ep.describe() + (ec ? ": " + ec.message() : ""));
     }
 
     asio::awaitable<result<std::unique_ptr<connection>>> connect();
@@ -171,7 +168,6 @@ asio::awaitable<result<std::unique_ptr<connection>>> client::impl::connect()
             co_return make(errc::tls_failed, "TLS handshake failed with", ec);
         }
     }
-    ++opened;
     co_return c;
 }
 
@@ -323,9 +319,6 @@ void client::shutdown()
     d.idle.clear();
 }
 
-const s3::endpoint& client::endpoint() const { return impl_->ep; }
-std::size_t client::connections_opened() const { return impl_->opened; }
-
 asio::awaitable<result<response>> client::send(const request& r)
 {
     auto& d = *impl_;
@@ -338,8 +331,14 @@ asio::awaitable<result<response>> client::send(const request& r)
         co_return make_error(errc::http_protocol, "request with a line break in its method, target or a header "
                                                   "not sent to " + d.ep.describe());
 
-    // A pooled connection may have been closed by the server while idle; if it fails before the
-    // request was fully sent, try once more on a fresh connection.
+    // A pooled connection the server closed while it sat idle fails only when it is used: the
+    // write breaks or, more often, the read finds the connection closed, after the whole request
+    // may have gone out. Such a failure (connection_closed) of a reused connection is not
+    // returned: the request is sent again, whole, on the next idle connection, and once the pool
+    // is empty on a fresh one, whose failure is returned (for the retry policy to judge). These
+    // resends are not counted as retries. A request that did arrive may so arrive twice: PUT and
+    // DELETE are idempotent, a repeated CompleteMultipartUpload finds NoSuchUpload (which
+    // s3::client resolves by listing), a repeated CreateMultipartUpload leaves an empty upload.
     for (;;) {
         std::unique_ptr<connection> c;
         bool reused = false;

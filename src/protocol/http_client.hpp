@@ -12,15 +12,12 @@
 #include <chrono>
 #include <memory>
 #include <string>
-#include <string_view>
-#include <utility>
-#include <vector>
 
 namespace syncd::http {
 
 struct client_options {
     std::string ca_bundle;                              // "" = system trust store
-    std::chrono::milliseconds connect_timeout{10'000};  // resolve + TCP connect
+    std::chrono::milliseconds connect_timeout{10'000};  // for resolving, and again for the TCP connect
     std::chrono::milliseconds handshake_timeout{10'000};
     std::chrono::milliseconds response_timeout{60'000}; // after the request is written
     std::chrono::milliseconds write_timeout{30'000};    // plus 1 s per MiB of body
@@ -41,9 +38,6 @@ public:
     // Closes every connection, idle or busy: requests in flight fail with errc::cancelled and new
     // ones are refused. Used when the shutdown grace period runs out.
     void shutdown();
-
-    const s3::endpoint& endpoint() const;
-    std::size_t connections_opened() const; // for tests and metrics
 
     struct impl;
 private:
