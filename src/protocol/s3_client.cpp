@@ -159,7 +159,6 @@ struct client::impl {
                 log::warn("clock_skew", "local clock is off by " + std::to_string(clock_offset.count()) +
                           " s from the server's; signing with the server's time");
             } else if (kind == retry::kind::throttle) {
-                ++counts.throttled;
                 throttle_until = std::max(throttle_until, steady_clock::now() + delay);
             }
             log::debug("retry", err.to_string() + "; retrying in " + std::to_string(delay.count()) + " ms",
@@ -220,7 +219,7 @@ struct client::impl {
 
     // Whether the server's ETag can be compared with the one computed locally: ETags are
     // MD5-based (single PUT: MD5 of the body; multipart: MD5 of the part MD5s, "-N") except with
-    // SSE-KMS/SSE-C, whose ETags have a different form or value.
+    // SSE-KMS (sse = aws:kms), and one of another length is not of that form.
     bool etag_comparable(const std::string& etag, const std::string& expected) const
     {
         return etag.size() == expected.size() && s.sse != "aws:kms";
@@ -253,7 +252,8 @@ struct client::impl {
     // "s3://bucket/key", for messages.
     std::string where(const std::string& key) const { return "s3://" + s.addr.bucket + "/" + key; }
 
-    // ListObjectsV2 of everything under prefix; both forms of list_objects send this.
+    // ListObjectsV2 of everything under prefix: list_objects narrows it to a range, listed_etag
+    // to one key.
     operation list_objects_op(const std::string& prefix) const
     {
         return make_op("GET", "", {{"list-type", "2"}, {"encoding-type", "url"}, {"prefix", prefix}},
@@ -316,13 +316,6 @@ void client::shutdown() { impl_->http->shutdown(); }
 const request_counts& client::counts() const { return impl_->counts; }
 const client_settings& client::settings() const { return impl_->s; }
 
-asio::awaitable<result<std::vector<object_info>>> client::list_objects(std::string prefix)
-{
-    const auto op = impl_->list_objects_op(prefix);
-    auto all = co_await impl_->list_all(op, &parse_list_objects_v2);
-    co_return all;
-}
-
 asio::awaitable<result<void>> client::list_objects(std::string prefix, page_sink on_page, key_range range)
 {
     auto op = impl_->list_objects_op(prefix);
@@ -371,7 +364,6 @@ asio::awaitable<result<std::string>> client::create_multipart_upload(std::string
 {
     auto op = impl::make_op("POST", key, {{"uploads", ""}}, "starting the multipart upload of " + impl_->where(key));
     impl_->add_object_headers(op, mtime_ns);
-    ++impl_->counts.other;
     auto res = co_await impl_->execute(op);
     if (!res)
         co_return res.error();
@@ -405,7 +397,6 @@ asio::awaitable<result<put_result>> client::complete_multipart_upload(std::strin
     op.body = body;
     op.headers.emplace_back("content-md5", crypto::base64(crypto::md5(body)));
     op.error_in_ok = true;
-    ++impl_->counts.other;
     auto res = co_await impl_->execute(op);
     if (!res && res.error().code == make_error_code(errc::no_such_upload)) {
         // A retry after an answer lost on the way finds the upload already completed: the object
@@ -440,7 +431,6 @@ asio::awaitable<result<void>> client::abort_multipart_upload(std::string key, st
     auto op = impl::make_op("DELETE", key, impl::upload_query(upload_id),
                             "aborting the multipart upload " + upload_id + " of " + impl_->where(key));
     op.unlimited = true; // must not wait for the parts in flight: on shutdown they may outlast the grace period
-    ++impl_->counts.other;
     auto res = co_await impl_->execute(op);
     if (!res && res.error().code != make_error_code(errc::no_such_upload))
         co_return res.error();

@@ -34,9 +34,12 @@ struct client_settings {
     unsigned max_in_flight = 0; // requests on the wire at once at most (concurrency); 0 = no limit
 };
 
+// Requests made, for the cycle report: listing pages (objects, multipart uploads, parts), PUTs
+// (objects and parts) and GETs, each counted once however often it was retried, and the retries of
+// any request. Creating, completing and aborting multipart uploads is not counted.
 struct request_counts {
-    std::uint64_t list = 0, put = 0, get = 0, other = 0;
-    std::uint64_t retries = 0, throttled = 0;
+    std::uint64_t list = 0, put = 0, get = 0;
+    std::uint64_t retries = 0;
 };
 
 struct put_options {
@@ -54,11 +57,10 @@ public:
                                                   client_settings settings);
     ~client();
 
-    // Every object under prefix, all pages, keys decoded.
-    boost::asio::awaitable<result<std::vector<object_info>>> list_objects(std::string prefix);
-    // The objects under prefix within range, handed to on_page one page (up to 1,000 objects)
-    // at a time, so that a caller that indexes the listing never holds it twice. The entries may
-    // be moved from. Several ranges of one prefix can be listed at once (list_ranges.hpp).
+    // The objects under prefix within range (keys decoded), handed to on_page one page (up to 1,000
+    // objects) at a time, so that a caller that indexes the listing never holds it twice. The
+    // entries may be moved from. Several ranges of one prefix can be listed at once
+    // (list_ranges.hpp).
     using page_sink = std::function<void(std::vector<object_info>&)>;
     boost::asio::awaitable<result<void>> list_objects(std::string prefix, page_sink on_page, key_range range = {});
 
