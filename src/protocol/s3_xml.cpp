@@ -102,12 +102,6 @@ result<list_page> read(const answer& a, list_page page)
         obj.etag = unquote_etag(text(c, "ETag"));
         page.objects.push_back(std::move(obj));
     }
-    for (auto p : a.root.children("CommonPrefixes")) {
-        auto prefix = a.name(p, "Prefix");
-        if (!prefix)
-            return prefix.error();
-        page.common_prefixes.push_back(std::move(*prefix));
-    }
     if (auto e = a.continuation("NextContinuationToken", page.truncated, page.next_continuation_token))
         return *e;
     return page;
@@ -176,7 +170,6 @@ std::optional<error_body> parse_error(std::string_view xml)
     e.code = text(root, "Code");
     e.message = text(root, "Message");
     e.request_id = text(root, "RequestId");
-    e.resource = text(root, "Resource");
     return e;
 }
 

@@ -20,19 +20,18 @@ struct object_info {
 
 struct list_page {
     std::vector<object_info> objects;
-    std::vector<std::string> common_prefixes; // decoded, when a delimiter was used
     bool truncated = false;
     std::string next_continuation_token;
 };
 
-// ListObjectsV2 result; keys and prefixes are decoded when <EncodingType>url</EncodingType>.
+// ListObjectsV2 result (syncd lists without a delimiter, so there are no common prefixes to read);
+// keys are decoded when <EncodingType>url</EncodingType>.
 result<list_page> parse_list_objects_v2(std::string_view xml);
 
 struct error_body {
     std::string code;
     std::string message;
     std::string request_id;
-    std::string resource;
 };
 
 // An S3 <Error> document; nullopt when the body is not one (empty bodies of HEAD, proxies' HTML).
