@@ -12,9 +12,11 @@ namespace syncd::retry {
 
 enum class kind {
     permanent,  // report once: AccessDenied, NoSuchBucket, bad credentials, certificate errors, ...
-    transient,  // connection trouble, timeouts, 5xx, RequestTimeout
+    transient,  // connection trouble, TLS handshakes, timeouts, malformed answers, 5xx,
+                // RequestTimeout, BadDigest; and every error from outside syncd's category
     throttle,   // SlowDown and friends: back off, and slow the whole process down
-    clock_skew, // re-sign with the server's clock and retry at once
+    clock_skew, // re-sign with the server's clock and retry at once (after the usual backoff
+                // when the answer has no Date header to read that clock from)
 };
 
 kind classify(const boost::system::error_code& code);
