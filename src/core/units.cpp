@@ -48,7 +48,7 @@ std::optional<std::chrono::nanoseconds> parse_duration(std::string_view s)
         }
         if (!digits)
             return std::nullopt;
-        // unit: the longest match among the known ones
+        // unit: everything up to the next number, which must be one of the known units
         std::size_t end = i;
         while (end < s.size() && !std::isdigit(static_cast<unsigned char>(s[end])) && s[end] != '.')
             ++end;

@@ -13,10 +13,10 @@ namespace syncd {
 // Go time.ParseDuration syntax, non-negative only: a sequence of decimal numbers, each with an
 // optional fraction and a unit (ns, us, µs, ms, s, m, h); a bare "0" is allowed.
 std::optional<std::chrono::nanoseconds> parse_duration(std::string_view s);
-std::string format_duration(std::chrono::nanoseconds d); // "1h30m0s"-like, for display
+std::string format_duration(std::chrono::nanoseconds d); // "1h30m", "250ms", "0s", for display
 
-// Integer bytes with an optional unit: B, KiB, MiB, GiB, TiB (powers of 1024) and KB, MB, GB, TB
-// (powers of 1000); case of the unit letters is not significant for K/M/G/T.
+// Integer bytes with an optional unit, optionally after spaces: B, KiB, MiB, GiB, TiB (powers of
+// 1024) and KB, MB, GB, TB (powers of 1000); unit letters are case-insensitive ("8 mib").
 std::optional<std::uint64_t> parse_size(std::string_view s);
 std::string format_size(std::uint64_t bytes); // "16MiB" when exact, else bytes
 
