@@ -47,7 +47,6 @@ public:
         }
     }
 
-    std::uint64_t used() const { return used_; }
     std::uint64_t limit() const { return limit_; }
 
 private:
