@@ -2,6 +2,7 @@
 
 #include "engine/cycle_report.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace syncd {
@@ -114,7 +115,8 @@ metrics::health metrics::check(clock::time_point now) const
             return {true, "first cycle in progress"};
         return {false, "no cycle has finished yet"};
     }
-    // On schedule: a cycle finished within two intervals (plus the length of a cycle in progress).
+    // On schedule: the last successful cycle ended less than max(2 intervals, 1 minute) ago, or
+    // the cycle running now started less than that long ago.
     const auto allowance = std::max<std::chrono::nanoseconds>(2 * interval_, std::chrono::minutes(1));
     const auto since = now - *last_success_;
     if (since > allowance && !(in_progress_ && started_ && now - *started_ < allowance))
