@@ -11,7 +11,6 @@
 #include <fnmatch.h>
 #include <set>
 #include <sys/stat.h>
-#include <unistd.h>
 #include <utility>
 
 namespace syncd {
@@ -178,15 +177,6 @@ std::size_t tree::file_count() const
     std::size_t n = 0;
     for (const auto& d : dirs)
         n += d.files.size();
-    return n;
-}
-
-std::uint64_t tree::byte_count() const
-{
-    std::uint64_t n = 0;
-    for (const auto& d : dirs)
-        for (const auto& f : d.files)
-            n += f.size;
     return n;
 }
 

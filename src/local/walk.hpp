@@ -1,5 +1,5 @@
 // Walking local_dir into an in-memory tree of directories and regular files.
-// The only I/O here is readdir/lstat; nothing is opened for reading.
+// The only I/O here is listing directories (opendir/readdir) and stat/fstatat; no file is opened.
 #pragma once
 
 #include <cstdint>
@@ -50,7 +50,6 @@ struct dir_node {
 struct tree {
     std::vector<dir_node> dirs;      // dirs[0] is the root; parents come before children
     std::size_t file_count() const;
-    std::uint64_t byte_count() const;
 };
 
 struct walk_options {
