@@ -466,10 +466,10 @@ private:
             fresh_cache_.markers[key] = {res->etag, sum.digest};
         }
         if (!local_current) {
-            if (auto why = write_atomic(local_dir_of(dir), cfg_.sync_marker_file, json); !why.empty()) {
+            if (auto written = write_file_atomic(local_dir_of(dir), cfg_.sync_marker_file, json); !written) {
                 ++report_.failed;
                 note(dir, "local marker not written");
-                log::error("error", why, {{"directory", d.rel}});
+                log::error("error", written.error().to_string(), {{"directory", d.rel}});
                 co_return false;
             }
         }

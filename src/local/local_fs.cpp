@@ -1,6 +1,7 @@
 #include "local/local_fs.hpp"
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fcntl.h>
 #include <fstream>
@@ -25,6 +26,14 @@ struct fd_guard {
             ::close(fd);
     }
 };
+
+error io_error(std::string what, int err)
+{
+    error e;
+    e.code = boost::system::error_code(err, boost::system::system_category());
+    e.message = std::move(what);
+    return e;
+}
 
 } // namespace
 
@@ -109,30 +118,38 @@ file_contents read_stable(const std::filesystem::path& path, const file_entry& f
     return out;
 }
 
-std::string write_atomic(const std::filesystem::path& dir, const std::string& name, std::string_view data)
+result<void> write_file_atomic(const std::filesystem::path& dir, const std::string& name, std::string_view data)
 {
     const auto temp = dir / (marker_temp_prefix(name) + std::to_string(::getpid()));
     fd_guard fd{::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644)};
-    if (fd.fd < 0)
-        return std::string("cannot create ") + temp.string() + ": " + std::strerror(errno);
+    if (fd.fd < 0) {
+        const int err = errno;
+        return io_error("cannot create " + temp.string(), err);
+    }
     std::size_t done = 0;
     while (done < data.size()) {
         const auto n = ::write(fd.fd, data.data() + done, data.size() - done);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
-            const std::string why = std::strerror(errno);
+            const int err = errno;
             ::unlink(temp.c_str());
-            return "cannot write " + temp.string() + ": " + why;
+            return io_error("cannot write " + temp.string(), err);
         }
         done += static_cast<std::size_t>(n);
     }
     if (::fsync(fd.fd) != 0 || ::rename(temp.c_str(), (dir / name).c_str()) != 0) {
-        const std::string why = std::strerror(errno);
+        const int err = errno;
         ::unlink(temp.c_str());
-        return "cannot put " + (dir / name).string() + " in place: " + why;
+        return io_error("cannot put " + (dir / name).string() + " in place", err);
     }
     return {};
+}
+
+std::string write_atomic(const std::filesystem::path& dir, const std::string& name, std::string_view data)
+{
+    auto written = write_file_atomic(dir, name, data);
+    return written ? std::string() : written.error().to_string();
 }
 
 std::optional<std::string> read_small_file(const std::filesystem::path& path)

@@ -2,6 +2,7 @@
 // and writing a local marker atomically.
 #pragma once
 
+#include "core/errc.hpp"
 #include "local/walk.hpp"
 
 #include <cstdint>
@@ -66,7 +67,12 @@ private:
 file_contents read_stable(const std::filesystem::path& path, const file_entry& expected, bool follow);
 
 // Writes data to dir/name via a temporary file (marker_temp_prefix) that is fsynced and renamed
-// into place. Returns an empty string on success, else the reason.
+// into place; nothing is left behind on failure. The error says which step failed, its code is
+// the errno (system category).
+result<void> write_file_atomic(const std::filesystem::path& dir, const std::string& name, std::string_view data);
+
+// write_file_atomic with the error as text, "" on success. Only for save_marker_cache
+// (engine/state.cpp) until that returns result<void> too; remove then.
 std::string write_atomic(const std::filesystem::path& dir, const std::string& name, std::string_view data);
 
 // Reads a small file whole; empty optional when it does not exist or cannot be read.

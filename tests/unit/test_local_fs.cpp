@@ -5,10 +5,11 @@
 
 #include <doctest/doctest.h>
 
+#include <cerrno>
 #include <fstream>
-#include <random>
+#include <iterator>
+#include <optional>
 #include <sys/stat.h>
-#include <unistd.h>
 
 using namespace syncd;
 namespace fs = std::filesystem;
@@ -114,4 +115,32 @@ TEST_CASE("stable_file: checked at open unless told to wait for unchanged()")
     CHECK(later.read_at(0, buf));
     CHECK_FALSE(later.unchanged());
     CHECK(later.outcome() == read_outcome::changed);
+}
+
+TEST_CASE("write_file_atomic: the file appears whole under its name, replacing the old one")
+{
+    temp_dir d;
+    REQUIRE(write_file_atomic(d.path, "syncd.txt", "one\n").has_value());
+    REQUIRE(write_file_atomic(d.path, "syncd.txt", "two\n").has_value());
+    CHECK(read_small_file(d.path / "syncd.txt") == std::optional<std::string>("two\n"));
+    CHECK(std::distance(fs::directory_iterator(d.path), fs::directory_iterator()) == 1); // no temporary left
+}
+
+TEST_CASE("write_file_atomic: a failure says which step failed and carries errno")
+{
+    temp_dir d;
+    const auto missing = write_file_atomic(d.path / "nope", "syncd.txt", "x");
+    REQUIRE(missing.has_error());
+    CHECK(missing.error().code == boost::system::error_code(ENOENT, boost::system::system_category()));
+    CHECK(missing.error().to_string().starts_with("cannot create " + (d.path / "nope").string() + "/"));
+
+    fs::create_directory(d.path / "dir");
+    const auto onto_dir = write_file_atomic(d.path, "dir", "x"); // rename(2) cannot replace a directory
+    REQUIRE(onto_dir.has_error());
+    CHECK(onto_dir.error().to_string().starts_with("cannot put " + (d.path / "dir").string() + " in place: "));
+    CHECK(std::distance(fs::directory_iterator(d.path), fs::directory_iterator()) == 1); // temporary removed
+
+    // The text form that save_marker_cache still uses: "" on success, else the same words.
+    CHECK(write_atomic(d.path, "ok.txt", "x").empty());
+    CHECK(write_atomic(d.path / "nope", "syncd.txt", "x") == missing.error().to_string());
 }
