@@ -108,8 +108,8 @@ public:
         const auto walked = std::chrono::steady_clock::now();
         report_.walk_time = walked - start;
 
-        // The listing goes into the index page by page: held whole and then indexed, it doubled
-        // the peak memory of a no-change cycle over 200,000 objects.
+        // The listing goes into the index page by page: held whole and then indexed, it was in
+        // memory twice, and a no-change cycle over 200,000 objects peaked at 100.4 MiB, not 87.6.
         const s3::client::page_sink index_page = [this](std::vector<s3::object_info>& page) {
             for (auto& o : page)
                 remote_.emplace(std::move(o.key), remote_object{o.size, std::move(o.etag)});
