@@ -178,7 +178,7 @@ private:
         for (std::size_t d = 0; d < tree_.dirs.size(); ++d) {
             const auto& dir = tree_.dirs[d];
             for (const auto& p : dir.problems) {
-                const auto rel = dir.rel.empty() ? p.name : dir.rel + "/" + p.name;
+                const auto rel = problem_path(dir, p);
                 auto msg = log::quote(rel) + ": " + describe_issue(p.issue) +
                            (p.detail.empty() ? "" : " (" + p.detail + ")");
                 log::fields f = {{"path", rel}};

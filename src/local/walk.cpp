@@ -55,7 +55,7 @@ private:
         // path component for the kernel to resolve instead of all of them, and no path to build.
         dir_handle dir{::opendir(full.c_str())};
         if (!dir.d || !list(dir.d, names)) {
-            t.dirs[index].problems.push_back({rel, entry_issue::unreadable, std::strerror(errno)});
+            t.dirs[index].problems.push_back({".", entry_issue::unreadable, std::strerror(errno)});
             return;
         }
         const int dfd = ::dirfd(dir.d);
@@ -170,6 +170,13 @@ std::string dir_node::name() const
 {
     auto slash = rel.rfind('/');
     return slash == std::string::npos ? rel : rel.substr(slash + 1);
+}
+
+std::string problem_path(const dir_node& dir, const entry_problem& p)
+{
+    if (p.name == ".")
+        return dir.rel.empty() ? "." : dir.rel;
+    return join(dir.rel, p.name);
 }
 
 std::size_t tree::file_count() const

@@ -26,7 +26,7 @@ enum class entry_issue {
 };
 
 struct entry_problem {
-    std::string name;   // the entry's name within its directory
+    std::string name;   // the entry's name within its directory; "." for the directory itself
     entry_issue issue;
     std::string detail; // errno text and the like
 };
@@ -51,6 +51,10 @@ struct tree {
     std::vector<dir_node> dirs;      // dirs[0] is the root; parents come before children
     std::size_t file_count() const;
 };
+
+// Where a problem of dir is, relative to the root: "a/b/x.txt", or "a/b" (the root: ".") when it
+// is the directory itself.
+std::string problem_path(const dir_node& dir, const entry_problem& p);
 
 struct walk_options {
     std::string marker_name = "syncd.txt"; // hidden in every directory, with its temp files

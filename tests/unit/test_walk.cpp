@@ -115,3 +115,29 @@ TEST_CASE("walk: exclude patterns match paths and names, and prune directories")
     CHECK(matches_exclude({"*.tmp"}, "a/b.tmp", "b.tmp"));
     CHECK(!matches_exclude({"a/*.tmp"}, "b/c.tmp", "c.tmp"));
 }
+
+TEST_CASE("walk: a directory that cannot be read is a problem of its own, reported at its path")
+{
+    temp_dir td;
+    const auto t = walk(td.path / "missing", {});
+    REQUIRE(t.dirs.size() == 1);
+    REQUIRE(t.dirs[0].problems.size() == 1);
+    CHECK(has_problem(t.dirs[0], ".", entry_issue::unreadable));
+    CHECK(problem_path(t.dirs[0], t.dirs[0].problems[0]) == ".");
+
+    dir_node nested;
+    nested.rel = "a/b";
+    CHECK(problem_path(nested, {".", entry_issue::unreadable, ""}) == "a/b"); // was "a/b/a/b"
+    CHECK(problem_path(nested, {"x.txt", entry_issue::invalid_name, ""}) == "a/b/x.txt");
+    CHECK(problem_path(t.dirs[0], {"x.txt", entry_issue::invalid_name, ""}) == "x.txt");
+
+    if (::geteuid() == 0) // root reads any directory
+        return;
+    td.file("locked/x.txt");
+    REQUIRE(::chmod((td.path / "locked").c_str(), 0) == 0);
+    const auto locked = walk(td.path, {});
+    ::chmod((td.path / "locked").c_str(), 0700);
+    REQUIRE(dir(locked, "locked"));
+    CHECK(has_problem(*dir(locked, "locked"), ".", entry_issue::unreadable));
+    CHECK(blocks_marker(entry_issue::unreadable));
+}
