@@ -43,8 +43,8 @@ struct response {
 // Writes r's head into out: "METHOD target HTTP/1.1", Host, r's headers in order, then
 // Content-Length (whenever there is a body, and for an empty PUT or POST, as S3 wants), then the
 // blank line; the body goes out after it as it is. Returns false, leaving out unspecified, when
-// the method, target, a header name or value holds a line break (it would smuggle a header), the
-// target a space, or a name is empty or holds ':'.
+// the method, target, host, a header name or value holds a line break (it would smuggle a header),
+// the target a space, or a name is empty or holds ':'.
 bool write_request_head(std::string& out, const request& r, std::string_view host);
 
 } // namespace syncd::http
