@@ -51,6 +51,18 @@ query_list continuation(const parts_page& p) { return {{"part-number-marker", p.
 template <class Page>
 using entries_of = std::remove_reference_t<decltype(entries(std::declval<Page&>()))>;
 
+// x-amz-meta-mtime: seconds since the epoch with nanoseconds, "1732476904.123456789".
+std::string format_mtime(std::int64_t mtime_ns)
+{
+    char buf[40];
+    const auto sec = mtime_ns / 1'000'000'000;
+    auto frac = mtime_ns % 1'000'000'000;
+    if (frac < 0)
+        frac = -frac;
+    std::snprintf(buf, sizeof buf, "%lld.%09lld", static_cast<long long>(sec), static_cast<long long>(frac));
+    return buf;
+}
+
 } // namespace
 
 struct client::impl {
@@ -451,17 +463,6 @@ asio::awaitable<result<std::vector<part_info>>> client::list_parts(std::string k
                                   "listing the parts of upload " + upload_id + " of " + impl_->where(key));
     auto all = co_await impl_->list_all(op, &parse_list_parts);
     co_return all;
-}
-
-std::string format_mtime(std::int64_t mtime_ns)
-{
-    char buf[40];
-    const auto sec = mtime_ns / 1'000'000'000;
-    auto frac = mtime_ns % 1'000'000'000;
-    if (frac < 0)
-        frac = -frac;
-    std::snprintf(buf, sizeof buf, "%lld.%09lld", static_cast<long long>(sec), static_cast<long long>(frac));
-    return buf;
 }
 
 } // namespace syncd::s3

@@ -120,7 +120,4 @@ private:
     std::unique_ptr<impl> impl_;
 };
 
-// "1732476904.123456789"
-std::string format_mtime(std::int64_t mtime_ns);
-
 } // namespace syncd::s3
