@@ -4,8 +4,8 @@ import socket
 import time
 import unittest
 
-from harness import (Moto, module_moto, S3rver, TempDirTest, age_tree, all_objects, get_bytes, make_ca,
-                     marker_key, write_config, write_tree)
+from harness import (Moto, module_moto, S3rver, TempDirTest, all_objects, get_bytes, make_ca, write_config,
+                     write_tree)
 
 AWKWARD = [
     "space name.txt", "plus+sign.txt", "percent%41.txt", "tilde~file.txt", "hash#tag.txt",

@@ -12,7 +12,7 @@ import threading
 import time
 import unittest
 
-from harness import (SYNCD, Moto, module_moto, TempDirTest, clean_env, quiet_proxy, wait_for)
+from harness import (SYNCD, module_moto, TempDirTest, clean_env, quiet_proxy, wait_for)
 
 MiB = 1 << 20
 PART = re.compile(r"[?&]partNumber=(\d+)")
