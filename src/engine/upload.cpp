@@ -10,7 +10,6 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
-#include <chrono>
 #include <memory>
 #include <optional>
 #include <span>
@@ -24,7 +23,6 @@ namespace asio = boost::asio;
 
 namespace {
 
-constexpr std::chrono::milliseconds shutdown_poll{100};
 constexpr std::uint64_t hash_piece = 256u << 10; // a multipart worker's read buffer: fits in L2
 
 // n bytes of the budget, given back when it goes out of scope.
@@ -69,8 +67,10 @@ asio::awaitable<upload_outcome> put_whole(s3::client& s3, const upload_job& job)
 // more; once the parts in flight are done the upload is aborted.
 class multipart_session {
 public:
-    multipart_session(s3::client& s3, const upload_job& job, const multipart::part_plan& plan, stable_file& file)
-        : s3_(s3), job_(job), plan_(plan), file_(file), digests_(plan.count), etags_(plan.count)
+    multipart_session(s3::client& s3, const upload_job& job, const multipart::part_plan& plan, stable_file& file,
+                      const asio::any_io_executor& ex)
+        : s3_(s3), job_(job), plan_(plan), file_(file), digests_(plan.count), etags_(plan.count),
+          wake_(ex, asio::steady_timer::time_point::max())
     {
     }
 
@@ -212,11 +212,13 @@ private:
         upload_id_ = std::move(*id);
     }
 
-    // The part workers, and beside them a watch for shutdown.
+    // The part workers, and beside them a watch for shutdown, woken by the cycle's stop signal (or
+    // by the last worker) rather than polling.
     asio::awaitable<void> send_parts()
     {
         next_ = 1;
         workers_ = static_cast<unsigned>(std::min<std::uint64_t>(std::max<std::uint64_t>(1, job_.part_slots->limit()), plan_.count));
+        const stop_signal::registration on_stop(job_.stop_wakeups, wake_);
         bool watch = true;
         co_await run_parallel(workers_ + 1, [this, &watch] {
             return std::exchange(watch, false) ? watch_shutdown() : part_worker();
@@ -249,7 +251,8 @@ private:
             const auto buffer = std::make_unique_for_overwrite<char[]>(piece);
             co_await send_part(number, std::span<char>(buffer.get(), piece));
         }
-        --workers_;
+        if (--workers_ == 0)
+            wake_.cancel(); // the watch has nothing left to watch
     }
 
     // On shutdown the upload is aborted at once, within the grace period, rather than after the
@@ -257,8 +260,6 @@ private:
     // abort that follows them (S3 may need two).
     asio::awaitable<void> watch_shutdown()
     {
-        auto ex = co_await asio::this_coro::executor;
-        asio::steady_timer tick(ex);
         while (workers_ > 0) {
             if (stopped()) {
                 if (stop_ == stop::shutdown) {
@@ -269,9 +270,8 @@ private:
                 }
                 co_return;
             }
-            tick.expires_after(shutdown_poll);
             boost::system::error_code ec;
-            co_await tick.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+            co_await wake_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
         }
     }
 
@@ -404,6 +404,7 @@ private:
     std::string etag_;
     std::uint32_t next_ = 1;                  // the next part to claim
     unsigned workers_ = 0;                    // part workers still running
+    asio::steady_timer wake_;                 // never expires: cancelled to wake the watch
     std::string aborted_;                     // the upload aborted last
     std::uint32_t resumed_ = 0;
     stop stop_ = stop::none;
@@ -426,7 +427,7 @@ asio::awaitable<upload_outcome> put_parts(s3::client& s3, const upload_job& job)
         out.detail = file.detail();
         co_return out;
     }
-    multipart_session session(s3, job, *plan, file);
+    multipart_session session(s3, job, *plan, file, co_await asio::this_coro::executor);
     auto done = co_await session.run();
     co_return done;
 }
