@@ -142,6 +142,7 @@ struct service {
     asio::steady_timer grace;    // in-flight requests get this long after a signal
     asio::steady_timer ticker;   // progress lines
     bool stopping = false;
+    stop_signal stop_wakeups;    // stopped with `stopping`: wakes what waits for a shutdown
     bool reload_requested = false;
     bool done = false;
     bool in_cycle = false;
@@ -230,6 +231,7 @@ asio::awaitable<int> schedule(service& svc)
         svc.in_cycle = true;
         svc.cycle_started = std::chrono::steady_clock::now();
         cycle_options opts{svc.opt.dry_run, svc.state_dir, &svc.stopping, &svc.progress}; // named: GCC 12
+        opts.stop_wakeups = &svc.stop_wakeups;
         if (files_per_list_range)
             opts.files_per_list_range = *files_per_list_range;
         const auto report = co_await run_cycle(*svc.s3, svc.cfg, std::move(opts));
@@ -374,6 +376,7 @@ int main(int argc, char** argv)
             return;
         }
         svc.stopping = true;
+        svc.stop_wakeups.stop();
         log::info("shutdown", std::string("received ") + name + "; starting nothing new, letting requests in flight finish (up to " +
                                   std::to_string(shutdown_grace.count()) + " s)");
         svc.wake.cancel();

@@ -369,7 +369,7 @@ private:
         const auto path = local_dir_of(p.dir) / f.name;
         const auto started = std::chrono::steady_clock::now();
         upload_job job{path, f, p.key, cfg_.follow_symlinks, cfg_.multipart_threshold, cfg_.part_size,
-                       &budget_, &part_slots_, uploads_started_++, opt_.stopping};
+                       &budget_, &part_slots_, uploads_started_++, opt_.stopping, opt_.stop_wakeups};
         auto out = co_await upload_file(s3_, std::move(job));
         switch (out.local) {
         case read_outcome::ok:

@@ -4,6 +4,7 @@
 #include "core/config.hpp"
 #include "core/errc.hpp"
 #include "core/progress.hpp"
+#include "core/stop_signal.hpp"
 #include "engine/cycle_report.hpp"
 #include "engine/list_ranges.hpp"
 #include "protocol/s3_client.hpp"
@@ -26,6 +27,7 @@ struct cycle_options {
     // Local files per listing range (list_ranges.hpp); tests lower it through the environment
     // (SYNCD_FILES_PER_LIST_RANGE) to cut a small tree's listing.
     std::size_t files_per_list_range = files_per_range;
+    stop_signal* stop_wakeups = nullptr; // stopped with *stopping: wakes the multipart uploads' watches
 };
 
 boost::asio::awaitable<cycle_report> run_cycle(s3::client& s3, const config& cfg, cycle_options opt);

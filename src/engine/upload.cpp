@@ -1,6 +1,7 @@
 #include "engine/upload.hpp"
 
 #include "core/log.hpp"
+#include "engine/multipart_session.hpp"
 #include "engine/parallel.hpp"
 #include "protocol/multipart.hpp"
 
@@ -10,10 +11,10 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
-#include <chrono>
 #include <memory>
 #include <optional>
 #include <span>
+#include <stdexcept>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -24,7 +25,6 @@ namespace asio = boost::asio;
 
 namespace {
 
-constexpr std::chrono::milliseconds shutdown_poll{100};
 constexpr std::uint64_t hash_piece = 256u << 10; // a multipart worker's read buffer: fits in L2
 
 // n bytes of the budget, given back when it goes out of scope.
@@ -63,14 +63,18 @@ asio::awaitable<upload_outcome> put_whole(s3::client& s3, const upload_job& job)
     co_return out;
 }
 
-// One multipart upload of one file. Parts are claimed in order by up to `concurrency` part
-// workers; each hashes its part through a small buffer (pread), checks the file has not changed
-// (fstat), and sends the part from the file. The first problem stops every worker from claiming
-// more; once the parts in flight are done the upload is aborted.
-class multipart_session {
+// One multipart upload of one file, carried out for the state machine that makes its decisions
+// (engine/multipart_session.hpp): the driver asks it for the next action, does the request,
+// read or fstat the action names, and resumes it with what came of it. Parts are sent by up to
+// part-slots' limit part workers; each hashes its part through a small buffer (pread), and
+// sends the part from the file. Beside them a watch waits for a shutdown, to abort at once.
+class multipart_driver {
 public:
-    multipart_session(s3::client& s3, const upload_job& job, const multipart::part_plan& plan, stable_file& file)
-        : s3_(s3), job_(job), plan_(plan), file_(file), digests_(plan.count), etags_(plan.count)
+    multipart_driver(s3::client& s3, const upload_job& job, const multipart::part_plan& plan, stable_file& file,
+                     const asio::any_io_executor& ex)
+        : s3_(s3), job_(job), plan_(plan), file_(file),
+          fsm_({job.key, plan, s3.settings().sse != "aws:kms", static_cast<unsigned>(job.part_slots->limit())}),
+          wake_(ex, asio::steady_timer::time_point::max())
     {
     }
 
@@ -79,148 +83,180 @@ public:
         log::debug("multipart", "uploading " + log::quote(job_.key) + " in " + std::to_string(plan_.count) +
                                     " parts of " + log::human_bytes(plan_.part_size),
                    {{"key", job_.key}, {"parts", std::uint64_t{plan_.count}}, {"part_size", plan_.part_size}});
-        co_await find_interrupted();
-        if (stop_ == stop::none && upload_id_.empty())
-            co_await create();
-        if (stop_ == stop::none)
-            co_await send_parts();
-        if (stop_ == stop::stale) {
-            // The interrupted upload holds other bytes than the file has now: start over.
-            log::info("multipart", "the interrupted upload of " + log::quote(job_.key) +
-                                       " holds parts that differ from the file; starting a new upload",
-                      {{"key", job_.key}});
-            const auto id = std::exchange(upload_id_, {});
-            const std::string why = "it holds parts that differ from the file"; // named: GCC 12
-            co_await abort(id, why);
-            stop_ = stop::none;
-            uploaded_.clear();
-            resumed_ = 0;
-            co_await create();
-            if (stop_ == stop::none)
-                co_await send_parts();
-        }
-        if (stop_ == stop::none && !file_.unchanged()) // every part is read: the last check
-            stop_ = stop::local;
-        if (stop_ == stop::none)
-            co_await complete();
-        if (!upload_id_.empty()) {
-            const auto id = std::exchange(upload_id_, {});
-            const auto why = why_stopped();
-            co_await abort(id, why);
+        const multipart::event first = multipart::start{};
+        auto next = co_await step(first);
+        for (;;) {
+            say(next.said);
+            if (next == action::done)
+                break;
+            const multipart::event answer = co_await carry_out(next);
+            next = co_await step(answer);
         }
         co_return outcome();
     }
 
 private:
-    enum class stop { none, local, failed, shutdown, stale };
+    using action = multipart::action;
 
-    // The first reason to stop wins; a shutdown is noticed between parts.
-    bool stopped()
+    bool stop_requested() const { return job_.stopping && *job_.stopping; }
+
+    // A shutdown is an input like any answer: it is told to the state machine before the next
+    // event or question, so no part is claimed once the flag is set. The abort it asks for at
+    // once is sent by the watch (woken here), not by the worker that noticed, which may hold a
+    // part slot or be in the middle of a part.
+    void tell_shutdown()
     {
-        if (stop_ == stop::none && job_.stopping && *job_.stopping)
-            stop_ = stop::shutdown;
-        return stop_ != stop::none;
-    }
-
-    // A part is left to claim and nothing has stopped the upload.
-    bool claimable() { return next_ <= plan_.count && !stopped(); }
-
-    void halt(stop why)
-    {
-        if (stop_ == stop::none)
-            stop_ = why;
-    }
-
-    void fail(const error& e)
-    {
-        if (stop_ == stop::none) {
-            stop_ = stop::failed;
-            failure_ = e;
+        if (told_shutdown_ || !stop_requested())
+            return;
+        told_shutdown_ = true;
+        auto at_once = fsm_.resume(multipart::shutdown_requested{});
+        if (at_once == action::abort) {
+            at_once_ = std::move(at_once);
+            wake_.cancel();
         }
     }
 
-    std::string why_stopped() const
+    // The session-wide steps: an abort asked for at once goes out before the next event.
+    asio::awaitable<action> step(multipart::event e)
     {
-        switch (stop_) {
-        case stop::local: return "the file " + file_.detail();
-        case stop::failed: return failure_.to_string();
-        case stop::shutdown: return "shutting down";
-        case stop::stale: return "it holds parts that differ from the file";
-        case stop::none: break;
-        }
-        return "not completed";
+        tell_shutdown();
+        co_await send_at_once();
+        co_return fsm_.resume(e);
     }
 
-    // Uploads of this key left by an interrupted run: the first one whose parts fit the plan is
-    // continued, any other is aborted. Listing problems only cost the chance to resume.
-    asio::awaitable<void> find_interrupted()
+    // The parts' steps, within a worker: nothing to wait for.
+    action part_step(const multipart::event& e)
+    {
+        tell_shutdown();
+        return fsm_.resume(e);
+    }
+
+    asio::awaitable<void> send_at_once()
+    {
+        if (!at_once_)
+            co_return;
+        const auto a = std::move(*at_once_);
+        at_once_.reset();
+        co_await abort(a.upload_id, a.why);
+        fsm_.resume(multipart::aborted{}); // answered with nothing to do: the parts go on settling
+    }
+
+    // The session-wide actions; the parts' own ones are the workers'.
+    asio::awaitable<multipart::event> carry_out(const action& a)
     {
         const auto key = job_.key;
-        auto uploads = co_await s3_.list_multipart_uploads(key);
-        if (!uploads) {
-            if (uploads.error().code == make_error_code(errc::cancelled)) {
-                fail(uploads.error());
-                co_return;
-            }
-            log::warn("multipart", "cannot list incomplete multipart uploads of " + log::quote(key) + " (" +
-                                       uploads.error().to_string() + "); starting a new upload",
+        switch (a.what) {
+        case action::list_uploads: {
+            auto uploads = co_await s3_.list_multipart_uploads(key);
+            if (!uploads)
+                co_return multipart::uploads_not_listed{uploads.error()};
+            co_return multipart::uploads_listed{std::move(*uploads)};
+        }
+        case action::list_parts: {
+            const auto id = a.upload_id;
+            auto parts = co_await s3_.list_parts(key, id);
+            if (!parts)
+                co_return multipart::parts_not_listed{parts.error()};
+            co_return multipart::parts_listed{std::move(*parts)};
+        }
+        case action::abort:
+            co_await abort(a.upload_id, a.why);
+            co_return multipart::aborted{};
+        case action::create: {
+            auto id = co_await s3_.create_multipart_upload(key, job_.file.mtime_ns);
+            if (!id)
+                co_return multipart::create_failed{id.error()};
+            co_return multipart::created{std::move(*id)};
+        }
+        case action::send_parts:
+            co_await send_parts(a.workers);
+            co_return multipart::parts_done{};
+        case action::check_file: {
+            const bool unchanged = file_.unchanged();
+            co_return multipart::file_checked{unchanged, file_.detail()};
+        }
+        case action::complete: {
+            const auto id = a.upload_id;
+            auto parts = fsm_.parts();
+            const auto expected = fsm_.expected_etag();
+            auto res = co_await s3_.complete_multipart_upload(key, id, std::move(parts), expected);
+            if (!res)
+                co_return multipart::completion_failed{res.error()};
+            co_return multipart::completed{std::move(res->etag)};
+        }
+        case action::none:
+        case action::hash_part:
+        case action::send_part:
+        case action::next_part:
+        case action::worker_done:
+        case action::done:
+            break;
+        }
+        throw std::logic_error("multipart: no session-wide step for action " + std::to_string(static_cast<int>(a.what)));
+    }
+
+    // The decisions worth a line in the log.
+    void say(const multipart::note& n) const
+    {
+        const auto& key = job_.key;
+        switch (n.what) {
+        case multipart::note::nothing:
+            break;
+        case multipart::note::uploads_not_listed:
+            log::warn("multipart", "cannot list incomplete multipart uploads of " + log::quote(key) + " (" + n.problem +
+                                       "); starting a new upload",
                       {{"key", key}});
-            co_return;
-        }
-        // With SSE-KMS part ETags are not MD5s, so parts cannot be checked against the file.
-        const bool resumable = s3_.settings().sse != "aws:kms";
-        for (const auto& u : *uploads) {
-            if (u.key != key)
-                continue;
-            if (resumable && upload_id_.empty()) {
-                const auto id = u.upload_id;
-                auto parts = co_await s3_.list_parts(key, id);
-                if (!parts)
-                    log::warn("multipart", "cannot list the parts of the interrupted upload of " + log::quote(key) +
-                                               " (" + parts.error().to_string() + "); it is not resumed",
-                              {{"key", key}, {"upload_id", id}});
-                auto fits = parts ? multipart::uploaded_parts(plan_, *parts) : std::nullopt;
-                if (fits) {
-                    upload_id_ = u.upload_id;
-                    uploaded_ = std::move(*fits);
-                    const auto have = std::count_if(uploaded_.begin(), uploaded_.end(),
-                                                    [](const std::string& e) { return !e.empty(); });
-                    log::info("multipart_resume",
-                              "resuming the interrupted multipart upload of " + log::quote(key) + ": " +
-                                  std::to_string(have) + " of " + std::to_string(plan_.count) +
-                                  " parts are there already (each is checked against the file)",
-                              {{"key", key}, {"upload_id", u.upload_id}, {"parts_present", static_cast<std::int64_t>(have)},
-                               {"parts", std::uint64_t{plan_.count}}});
-                    continue;
-                }
-            }
-            const auto id = u.upload_id;
-            const std::string why = resumable ? "left by an interrupted run; its parts do not fit the file as it is now"
-                                              : "left by an interrupted run; with SSE-KMS its parts cannot be checked";
-            co_await abort(id, why);
+            break;
+        case multipart::note::parts_not_listed:
+            log::warn("multipart", "cannot list the parts of the interrupted upload of " + log::quote(key) + " (" +
+                                       n.problem + "); it is not resumed",
+                      {{"key", key}, {"upload_id", n.upload_id}});
+            break;
+        case multipart::note::resuming:
+            log::info("multipart_resume",
+                      "resuming the interrupted multipart upload of " + log::quote(key) + ": " +
+                          std::to_string(n.parts_present) + " of " + std::to_string(plan_.count) +
+                          " parts are there already (each is checked against the file)",
+                      {{"key", key}, {"upload_id", n.upload_id},
+                       {"parts_present", static_cast<std::int64_t>(n.parts_present)},
+                       {"parts", std::uint64_t{plan_.count}}});
+            break;
+        case multipart::note::starting_over:
+            log::info("multipart", "the interrupted upload of " + log::quote(key) +
+                                       " holds parts that differ from the file; starting a new upload",
+                      {{"key", key}});
+            break;
         }
     }
 
-    asio::awaitable<void> create()
+    // The part workers, and beside them the watch for a shutdown, woken by the cycle's stop
+    // signal (or by the last worker) rather than polling.
+    asio::awaitable<void> send_parts(unsigned workers)
     {
-        const auto key = job_.key;
-        auto id = co_await s3_.create_multipart_upload(key, job_.file.mtime_ns);
-        if (!id) {
-            fail(id.error());
-            co_return;
-        }
-        upload_id_ = std::move(*id);
-    }
-
-    // The part workers, and beside them a watch for shutdown.
-    asio::awaitable<void> send_parts()
-    {
-        next_ = 1;
-        workers_ = static_cast<unsigned>(std::min<std::uint64_t>(std::max<std::uint64_t>(1, job_.part_slots->limit()), plan_.count));
+        workers_ = workers;
+        const stop_signal::registration on_stop(job_.stop_wakeups, wake_);
         bool watch = true;
         co_await run_parallel(workers_ + 1, [this, &watch] {
             return std::exchange(watch, false) ? watch_shutdown() : part_worker();
         });
+    }
+
+    // On shutdown the upload is aborted at once, within the grace period, rather than after the
+    // parts in flight: on a slow link they may outlast it. Parts that still land are freed by the
+    // abort that follows them (S3 may need two).
+    asio::awaitable<void> watch_shutdown()
+    {
+        while (workers_ > 0) {
+            tell_shutdown();
+            if (at_once_) {
+                co_await send_at_once();
+                co_return;
+            }
+            if (told_shutdown_)
+                co_return;
+            boost::system::error_code ec;
+            co_await wake_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        }
     }
 
     // A part is hashed through a small buffer that stays in the cache, then sent from the file
@@ -241,42 +277,26 @@ private:
         while (claimable()) {
             co_await job_.part_slots->acquire(1, job_.turn);
             const budget_hold slot{job_.part_slots, 1};
-            if (!claimable()) // claimed by the others, or stopped, while this worker waited
+            const auto claim = part_step(multipart::part_wanted{});
+            if (claim != action::hash_part) // claimed by the others, or stopped, while this worker waited
                 break;
-            const auto number = next_++;
             co_await job_.budget->acquire(piece);
             const budget_hold hold{job_.budget, piece};
             const auto buffer = std::make_unique_for_overwrite<char[]>(piece);
-            co_await send_part(number, std::span<char>(buffer.get(), piece));
+            co_await send_part(claim.part, std::span<char>(buffer.get(), piece));
         }
-        --workers_;
+        if (--workers_ == 0)
+            wake_.cancel(); // the watch has nothing left to watch
     }
 
-    // On shutdown the upload is aborted at once, within the grace period, rather than after the
-    // parts in flight: on a slow link they may outlast it. Parts that still land are freed by the
-    // abort that follows them (S3 may need two).
-    asio::awaitable<void> watch_shutdown()
+    bool claimable()
     {
-        auto ex = co_await asio::this_coro::executor;
-        asio::steady_timer tick(ex);
-        while (workers_ > 0) {
-            if (stopped()) {
-                if (stop_ == stop::shutdown) {
-                    // upload_id_ stays: it is aborted again once the parts in flight are done.
-                    const auto id = upload_id_;
-                    const std::string why = "shutting down";
-                    co_await abort(id, why);
-                }
-                co_return;
-            }
-            tick.expires_after(shutdown_poll);
-            boost::system::error_code ec;
-            co_await tick.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-        }
+        tell_shutdown();
+        return fsm_.claimable();
     }
 
     // MD5 of the file's bytes in `part` as it holds them now, read through buf; nullopt when the
-    // file cannot be read or is no longer the one the walk saw (then outcome() says why).
+    // file cannot be read or is no longer the one the walk saw (then the file says why).
     std::optional<crypto::md5_digest> hash_range(const http::file_range& part, std::span<char> buf)
     {
         crypto::md5_hasher md5;
@@ -297,54 +317,27 @@ private:
     {
         const http::file_range range{file_.fd(), plan_.offset(number), plan_.length(number)};
         const auto md5 = hash_range(range, buf);
-        if (!md5) {
-            halt(stop::local);
+        const auto next = md5 ? part_step(multipart::part_hashed{number, *md5})
+                              : part_step(multipart::file_changed{number, file_.detail()});
+        if (next != action::send_part) // resumed and kept, or not to be sent
             co_return;
-        }
-        digests_[number - 1] = *md5;
-        if (!uploaded_.empty() && !uploaded_[number].empty()) {
-            if (uploaded_[number] != crypto::hex(*md5)) {
-                halt(stop::stale);
-                co_return;
-            }
-            etags_[number - 1] = uploaded_[number];
-            ++resumed_;
-            co_return;
-        }
         const auto key = job_.key;
-        const auto id = upload_id_;
+        const auto id = next.upload_id;
         // A failed part is not sent again once the file has changed (the server's BadDigest would
         // only repeat) or the upload is stopping (it is about to be aborted).
-        auto res = co_await s3_.upload_part(key, id, number, range, *md5,
-                                            [this] { return !stopped() && file_.unchanged(); });
+        auto res = co_await s3_.upload_part(key, id, number, range, *md5, [this] { return still_wanted(); });
         if (!res) {
-            // The part is read again as it is sent: a file changed since it was hashed fails the
-            // server's Content-MD5 check or the ETag check. Then the change is what to report.
-            if (!file_.unchanged())
-                halt(stop::local);
-            else
-                fail(res.error());
+            const bool unchanged = file_.unchanged();
+            part_step(multipart::part_failed{number, res.error(), unchanged, unchanged ? std::string() : file_.detail()});
             co_return;
         }
-        etags_[number - 1] = std::move(res->etag);
+        part_step(multipart::part_sent{number, std::move(res->etag)});
     }
 
-    asio::awaitable<void> complete()
+    bool still_wanted()
     {
-        std::vector<s3::part_info> parts;
-        parts.reserve(plan_.count);
-        for (std::uint32_t n = 1; n <= plan_.count; ++n)
-            parts.push_back({n, etags_[n - 1], plan_.length(n)});
-        const auto expected = multipart::multipart_etag(digests_);
-        const auto key = job_.key;
-        const auto id = upload_id_;
-        auto res = co_await s3_.complete_multipart_upload(key, id, parts, expected);
-        if (!res) {
-            fail(res.error());
-            co_return;
-        }
-        etag_ = std::move(res->etag);
-        upload_id_.clear(); // completed: nothing to abort
+        tell_shutdown();
+        return !fsm_.stopped() && file_.unchanged();
     }
 
     // Aborts upload id. Refused only when the connection pool is already shut down or the server
@@ -371,22 +364,23 @@ private:
 
     upload_outcome outcome() const
     {
+        const auto done = fsm_.outcome();
         upload_outcome out;
-        out.parts = plan_.count;
-        out.parts_resumed = resumed_;
-        switch (stop_) {
-        case stop::none:
-            out.etag = etag_;
+        out.parts = done.parts;
+        out.parts_resumed = done.parts_resumed;
+        switch (done.stop) {
+        case multipart::stop_reason::none:
+            out.etag = done.etag;
             break;
-        case stop::local:
+        case multipart::stop_reason::local:
             out.local = file_.outcome();
             out.detail = file_.detail();
             break;
-        case stop::failed:
-            out.failure = failure_;
+        case multipart::stop_reason::failed:
+            out.failure = done.failure;
             break;
-        case stop::shutdown:
-        case stop::stale:
+        case multipart::stop_reason::shutdown:
+        case multipart::stop_reason::stale:
             out.failure = make_error(errc::cancelled, "uploading " + s3_path(s3_, job_.key) + ": interrupted");
             break;
         }
@@ -397,17 +391,12 @@ private:
     const upload_job& job_;
     const multipart::part_plan& plan_;
     stable_file& file_;
-    std::vector<crypto::md5_digest> digests_; // per part, as read
-    std::vector<std::string> etags_;          // per part, as S3 has it
-    std::vector<std::string> uploaded_;       // resuming: ETag per part number already there ("" = missing)
-    std::string upload_id_;                   // the upload to complete or abort; "" = none
-    std::string etag_;
-    std::uint32_t next_ = 1;                  // the next part to claim
+    multipart::session fsm_;                  // the decisions
+    asio::steady_timer wake_;                 // never expires: cancelled to wake the watch
+    std::optional<action> at_once_;           // a shutdown's abort, for the watch to send
+    bool told_shutdown_ = false;
     unsigned workers_ = 0;                    // part workers still running
-    std::string aborted_;                     // the upload aborted last
-    std::uint32_t resumed_ = 0;
-    stop stop_ = stop::none;
-    error failure_;
+    std::string aborted_;                     // the upload aborted last (a second abort is logged at debug)
 };
 
 asio::awaitable<upload_outcome> put_parts(s3::client& s3, const upload_job& job)
@@ -426,7 +415,7 @@ asio::awaitable<upload_outcome> put_parts(s3::client& s3, const upload_job& job)
         out.detail = file.detail();
         co_return out;
     }
-    multipart_session session(s3, job, *plan, file);
+    multipart_driver session(s3, job, *plan, file, co_await asio::this_coro::executor);
     auto done = co_await session.run();
     co_return done;
 }

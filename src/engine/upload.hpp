@@ -6,6 +6,7 @@
 
 #include "core/byte_budget.hpp"
 #include "core/errc.hpp"
+#include "core/stop_signal.hpp"
 #include "local/local_fs.hpp"
 #include "local/walk.hpp"
 #include "protocol/s3_client.hpp"
@@ -27,10 +28,11 @@ struct upload_job {
     std::uint64_t multipart_threshold = 0; // files larger than this go up in parts
     std::uint64_t part_size = 0;           // before growing to stay within 10,000 parts
     byte_budget* budget = nullptr;         // bytes in memory, shared by every transfer
-    byte_budget* part_slots = nullptr;     // parts in flight, one unit each, shared by every file;
-                                           // its limit is also each file's number of part workers
+    byte_budget* part_slots = nullptr;     // parts in flight, one unit each, shared by every file; a
+                                           // file runs min(its limit, the file's parts) part workers
     std::uint64_t turn = 0;                // files with a lower turn get part slots first
     const bool* stopping = nullptr;        // shutdown: start no more parts, abort
+    stop_signal* stop_wakeups = nullptr;   // stopped when *stopping is set: the abort goes out at once
 };
 
 struct upload_outcome {
