@@ -163,6 +163,17 @@ std::vector<header> signed_additions(const std::vector<header>& added, const sig
     return out;
 }
 
+// The three stages of signing `as_signed` (the request with what the signer added to it before
+// signing), each against the suite's file of one form, byte for byte.
+void check_stages(const sigv4::request& as_signed, const sigv4::params& p, const fs::path& dir, const std::string& form)
+{
+    const auto creq = sigv4::canonical_request(as_signed, p);
+    CHECK(creq == slurp(dir / (form + "-canonical-request.txt")));
+    const auto sts = sigv4::string_to_sign(creq, p);
+    CHECK(sts == slurp(dir / (form + "-string-to-sign.txt")));
+    CHECK(sigv4::signature(sts, p) == slurp(dir / (form + "-signature.txt")));
+}
+
 // Header names compare without case, and the order of different headers means nothing in HTTP:
 // the headers as (lower-case name, value), sorted, duplicates kept in their order.
 std::vector<header> comparable(std::vector<header> headers)
@@ -193,12 +204,7 @@ TEST_CASE("sigv4: every case of the AWS test suite, header form")
         auto signed_req = c.req;
         for (const auto& h : signed_additions(added, c.params, "Authorization"))
             signed_req.headers.push_back(h);
-        const auto creq = sigv4::canonical_request(signed_req, c.params);
-        CHECK(creq == slurp(dir / "header-canonical-request.txt"));
-        const auto sts = sigv4::string_to_sign(creq, c.params);
-        CHECK(sts == slurp(dir / "header-string-to-sign.txt"));
-        const auto sig = sigv4::signature(sts, c.params);
-        CHECK(sig == slurp(dir / "header-signature.txt"));
+        check_stages(signed_req, c.params, dir, "header");
 
         // The signed request: the same headers with the same values byte for byte, though the
         // suite writes them in another order and case than sign() returns them; in the suite's
@@ -225,12 +231,7 @@ TEST_CASE("sigv4: every case of the AWS test suite, query-string (presigned) for
         auto signed_req = c.req;
         for (const auto& q : signed_additions(added, c.params, "X-Amz-Signature"))
             signed_req.query.push_back(q);
-        const auto creq = sigv4::canonical_request(signed_req, c.params);
-        CHECK(creq == slurp(dir / "query-canonical-request.txt"));
-        const auto sts = sigv4::string_to_sign(creq, c.params);
-        CHECK(sts == slurp(dir / "query-string-to-sign.txt"));
-        const auto sig = sigv4::signature(sts, c.params);
-        CHECK(sig == slurp(dir / "query-signature.txt"));
+        check_stages(signed_req, c.params, dir, "query");
 
         // The presigned request, byte for byte: the target as written, then the added parameters,
         // each name and value encoded once, in presign()'s order; headers and body untouched.
