@@ -1,4 +1,4 @@
-// Command line, configuration, and the cycle schedule (PRODUCT §1).
+// Command line, configuration, and the cycle schedule (docs/behaviour.md, docs/operations.md).
 #include "app/metrics_server.hpp"
 #include "app/process_lock.hpp"
 #include "core/config.hpp"

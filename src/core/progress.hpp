@@ -1,5 +1,5 @@
 // How far a cycle has got: counters the cycle updates (on the io_context thread) and the pure
-// formatting of a progress line from them (PRODUCT §5 "long cycles report progress").
+// formatting of a progress line from them (docs/operations.md "Logs": long cycles report progress).
 #pragma once
 
 #include <chrono>

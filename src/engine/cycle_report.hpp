@@ -35,7 +35,7 @@ struct cycle_report {
     std::uint64_t get_requests = 0;
     std::uint64_t retries = 0;
 
-    // PRODUCT §1: 0 every directory verified and marked, 1 something not synced, 3 fatal.
+    // Exit status (docs/behaviour.md): 0 every directory verified and marked, 1 something not synced, 3 fatal.
     int exit_status() const
     {
         if (fatal)

@@ -55,7 +55,7 @@ std::vector<dir_summary> summarize(const tree& t)
 
 std::string marker_json(const marker_fields& m)
 {
-    // Key order as in PRODUCT §4 (ordered_json keeps insertion order).
+    // Key order as in docs/markers.md "Format" (ordered_json keeps insertion order).
     nlohmann::ordered_json j;
     j["synced_at"] = m.synced_at;
     j["directory"] = m.directory;

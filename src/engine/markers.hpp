@@ -1,4 +1,4 @@
-// Sync markers (PRODUCT §4): the Merkle digest, the marker JSON, and the bottom-up completeness
+// Sync markers (docs/markers.md): the Merkle digest, the marker JSON, and the bottom-up completeness
 // tracker. Pure: no I/O, no clock.
 #pragma once
 

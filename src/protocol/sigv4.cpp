@@ -172,12 +172,18 @@ std::string canonical_uri(std::string_view path, bool normalize_path)
     return uri::encode(normalize_path ? normalize(path) : std::string(path), true);
 }
 
-std::string canonical_query(const std::vector<std::pair<std::string, std::string>>& query)
+namespace {
+
+using query_param = std::pair<std::string, std::string>; // name, value; NOT encoded
+
+// The request's own parameters plus the signing ones (presigned form), without copying either list.
+std::string canonical_query(const std::vector<query_param>& query, const std::vector<query_param>& extra)
 {
-    std::vector<std::pair<std::string, std::string>> q;
-    q.reserve(query.size());
-    for (const auto& [name, value] : query)
-        q.emplace_back(uri::encode(name), uri::encode(value));
+    std::vector<query_param> q; // encoded
+    q.reserve(query.size() + extra.size());
+    for (const auto* list : {&query, &extra})
+        for (const auto& [name, value] : *list)
+            q.emplace_back(uri::encode(name), uri::encode(value));
     std::sort(q.begin(), q.end());
     std::string out;
     for (const auto& [name, value] : q) {
@@ -188,12 +194,19 @@ std::string canonical_query(const std::vector<std::pair<std::string, std::string
     return out;
 }
 
+} // namespace
+
+std::string canonical_query(const std::vector<std::pair<std::string, std::string>>& query)
+{
+    return canonical_query(query, {});
+}
+
 namespace {
 
-std::string canonical_request(const request& req, const params& p, const canonical_headers& headers)
+std::string canonical_request(const request& req, const params& p, std::string_view query,
+                              const canonical_headers& headers)
 {
     const auto uri = canonical_uri(req.path, p.normalize_path);
-    const auto query = req.query.empty() ? std::string() : canonical_query(req.query);
     std::string out;
     out.reserve(req.method.size() + uri.size() + query.size() + headers.block.size() +
                 headers.signed_names.size() + req.payload_hash.size() + 5);
@@ -215,7 +228,7 @@ std::string string_to_sign(std::string_view canonical_request, std::string_view 
 
 std::string canonical_request(const request& req, const params& p)
 {
-    return canonical_request(req, p, canonicalize_headers(req.headers));
+    return canonical_request(req, p, canonical_query(req.query), canonicalize_headers(req.headers));
 }
 
 std::string string_to_sign(std::string_view canonical_request, const params& p)
@@ -262,28 +275,83 @@ std::string signature(std::string_view string_to_sign, const params& p)
     return signature(string_to_sign, p, amz_day(p.time));
 }
 
+namespace {
+
+// When and under which scope one signing happens: computed once per request, used by every stage.
+struct stamp {
+    std::string date;  // "20150830T123600Z"
+    std::string day;   // "20150830"
+    std::string scope; // "20150830/us-east-1/s3/aws4_request"
+};
+
+stamp stamp_of(const params& p)
+{
+    stamp s;
+    s.date = amz_date(p.time);
+    s.day = s.date.substr(0, 8);
+    s.scope = scope(p, s.day);
+    return s;
+}
+
+// "AKID/20150830/us-east-1/s3/aws4_request": who signs, in the Authorization header's Credential=
+// and in X-Amz-Credential.
+std::string credential(const params& p, const stamp& s) { return p.creds.access_key_id + "/" + s.scope; }
+
+// The one signer of both forms: canonical request -> string to sign -> signature. The forms
+// differ only in where the signing values travel, so in what the caller put into the canonical
+// query and headers.
+std::string sign_stages(const request& req, const params& p, std::string_view query,
+                        const canonical_headers& headers, const stamp& s)
+{
+    return signature(string_to_sign(canonical_request(req, p, query, headers), s.date, s.scope), p, s.day);
+}
+
+bool has_token(const params& p) { return !p.creds.session_token.empty(); }
+
+} // namespace
+
 std::vector<std::pair<std::string, std::string>> sign(const request& req, const params& p)
 {
-    // The date, day and scope are computed once; the signing headers are canonicalised beside the
-    // request's own instead of into a copy of the request.
-    const auto date = amz_date(p.time);
-    const auto day = date.substr(0, 8);
-    const auto sc = scope(p, day);
+    // The signing headers are canonicalised beside the request's own instead of into a copy of
+    // the request.
+    const auto s = stamp_of(p);
     std::vector<header> out;
     out.reserve(3);
-    out.emplace_back("x-amz-date", date);
-    if (!p.creds.session_token.empty() && p.sign_session_token)
+    out.emplace_back("x-amz-date", s.date);
+    if (has_token(p) && p.sign_session_token)
         out.emplace_back("x-amz-security-token", p.creds.session_token);
     const auto headers = canonicalize_headers(req.headers, out);
-    const auto sig = signature(string_to_sign(canonical_request(req, p, headers), date, sc), p, day);
-    if (!p.creds.session_token.empty() && !p.sign_session_token)
+    const auto sig = sign_stages(req, p, canonical_query(req.query), headers, s);
+    if (has_token(p) && !p.sign_session_token)
         out.emplace_back("x-amz-security-token", p.creds.session_token);
+    const auto cred = credential(p, s);
     std::string auth;
-    auth.reserve(algorithm.size() + p.creds.access_key_id.size() + sc.size() + headers.signed_names.size() +
-                 sig.size() + 40);
-    auth.append(algorithm).append(" Credential=").append(p.creds.access_key_id).append("/").append(sc);
+    auth.reserve(algorithm.size() + cred.size() + headers.signed_names.size() + sig.size() + 40);
+    auth.append(algorithm).append(" Credential=").append(cred);
     auth.append(", SignedHeaders=").append(headers.signed_names).append(", Signature=").append(sig);
     out.emplace_back("Authorization", std::move(auth));
+    return out;
+}
+
+std::vector<std::pair<std::string, std::string>> presign(const request& req, const params& p,
+                                                         std::chrono::seconds expires)
+{
+    // The signing parameters are canonicalised beside the request's own, as sign() does with headers.
+    const auto s = stamp_of(p);
+    const auto headers = canonicalize_headers(req.headers);
+    std::vector<query_param> out;
+    out.reserve(7);
+    out.emplace_back("X-Amz-Algorithm", algorithm);
+    out.emplace_back("X-Amz-Credential", credential(p, s));
+    out.emplace_back("X-Amz-Date", s.date);
+    out.emplace_back("X-Amz-SignedHeaders", headers.signed_names);
+    out.emplace_back("X-Amz-Expires", std::to_string(expires.count()));
+    if (has_token(p) && p.sign_session_token)
+        out.emplace_back("X-Amz-Security-Token", p.creds.session_token);
+    const auto sig = sign_stages(req, p, canonical_query(req.query, out), headers, s);
+    if (has_token(p) && !p.sign_session_token)
+        out.emplace_back("X-Amz-Security-Token", p.creds.session_token);
+    out.emplace_back("X-Amz-Signature", sig);
     return out;
 }
 

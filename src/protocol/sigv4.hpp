@@ -1,5 +1,6 @@
 // AWS Signature Version 4, as a pure staged computation:
-//   canonical request -> string to sign -> signature -> Authorization header.
+//   canonical request -> string to sign -> signature -> Authorization header (sign), or
+//                                                     -> query parameters (presign: presigned URL).
 // No I/O, no clock: the caller passes the time.
 #pragma once
 
@@ -54,5 +55,15 @@ std::string signature(std::string_view string_to_sign, const params& p);
 // when there is a token, Authorization). The caller must already have put x-amz-content-sha256
 // (for S3) into req.headers if it wants it signed; sign() does not add it.
 std::vector<std::pair<std::string, std::string>> sign(const request& req, const params& p);
+
+// Signs req for p in the query-string form (a presigned URL, valid for `expires`; S3 accepts 1 s to
+// 7 days): the same stages as sign(), with the signing values carried as query parameters instead
+// of headers. Returns the parameters to append to the request's query, NOT encoded, in this order:
+// X-Amz-Algorithm, X-Amz-Credential, X-Amz-Date, X-Amz-SignedHeaders, X-Amz-Expires,
+// X-Amz-Security-Token (when there is a token; signed unless p.sign_session_token is false),
+// X-Amz-Signature. The headers in req.headers (at least host) are the signed ones; req.payload_hash
+// is signed as given (S3 presigned URLs usually say "UNSIGNED-PAYLOAD").
+std::vector<std::pair<std::string, std::string>> presign(const request& req, const params& p,
+                                                         std::chrono::seconds expires);
 
 } // namespace syncd::sigv4

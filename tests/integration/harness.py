@@ -479,7 +479,7 @@ def run_syncd(args, state_dir, timeout=300, env_extra=None):
 
 
 # ---------------------------------------------------------------------------------------------
-# Independent views of the local tree, computed the way PRODUCT §4 defines them
+# Independent views of the local tree, computed the way docs/markers.md defines them
 
 
 def merkle(root, rel="", marker="syncd.txt", skip=lambda rel: False):

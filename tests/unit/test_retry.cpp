@@ -5,7 +5,7 @@
 using namespace syncd;
 using namespace std::chrono;
 
-TEST_CASE("retry: errors are classified per PRODUCT §6")
+TEST_CASE("retry: errors are classified as docs/architecture.md \"Retries\" says")
 {
     using retry::kind;
     CHECK(retry::classify(make_error_code(errc::connect_failed)) == kind::transient);

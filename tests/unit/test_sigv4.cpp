@@ -1,4 +1,5 @@
 #include "core/crypto.hpp"
+#include "core/text.hpp"
 #include "core/uri.hpp"
 #include "protocol/sigv4.hpp"
 
@@ -8,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <string_view>
 
 using namespace syncd;
 namespace fs = std::filesystem;
@@ -33,30 +35,71 @@ std::chrono::system_clock::time_point parse_time(const std::string& iso) // 2015
     return std::chrono::system_clock::from_time_t(timegm(&tm));
 }
 
-struct parsed_case {
-    sigv4::request req;
-    sigv4::params params;
+using header = std::pair<std::string, std::string>;
+
+// An HTTP request as the suite writes it: request line, headers (a line starting with whitespace
+// continues the previous value), a blank line, the body. Headers keep their spelling, order and
+// untrimmed values, so that writing them back gives the same text.
+struct http_text {
+    std::string method, target, version; // target as written: "/a b?x=%41"
+    std::vector<header> headers;
+    std::string body;
 };
 
-// request.txt: request line, headers (a line starting with whitespace continues the previous
-// value), a blank line, the body.
-parsed_case parse_case(const fs::path& dir)
+http_text parse_http(const std::string& text)
 {
-    parsed_case c;
-    const auto text = slurp(dir / "request.txt");
+    http_text h;
     const auto header_end = text.find("\n\n");
     const auto head = text.substr(0, header_end);
-    const auto body = header_end == std::string::npos ? std::string() : text.substr(header_end + 2);
+    h.body = header_end == std::string::npos ? std::string() : text.substr(header_end + 2);
     std::istringstream lines(head);
     std::string line;
     std::getline(lines, line);
     const auto sp1 = line.find(' ');
     const auto sp2 = line.rfind(' ');
-    c.req.method = line.substr(0, sp1);
-    auto target = line.substr(sp1 + 1, sp2 - sp1 - 1);
-    if (auto q = target.find('?'); q != std::string::npos) {
-        std::string query = target.substr(q + 1);
-        target = target.substr(0, q);
+    REQUIRE(sp1 < sp2);
+    h.method = line.substr(0, sp1);
+    h.target = line.substr(sp1 + 1, sp2 - sp1 - 1);
+    h.version = line.substr(sp2 + 1);
+    while (std::getline(lines, line)) {
+        if (!line.empty() && (line[0] == ' ' || line[0] == '\t')) {
+            REQUIRE(!h.headers.empty());
+            h.headers.back().second += "\n" + line;
+            continue;
+        }
+        const auto colon = line.find(':');
+        REQUIRE(colon != std::string::npos);
+        h.headers.emplace_back(line.substr(0, colon), line.substr(colon + 1));
+    }
+    return h;
+}
+
+std::string to_text(const http_text& h)
+{
+    std::string out = h.method + " " + h.target + " " + h.version + "\n";
+    for (const auto& [name, value] : h.headers)
+        out += name + ":" + value + "\n";
+    return out + "\n" + h.body;
+}
+
+struct parsed_case {
+    http_text http;
+    sigv4::request req;
+    sigv4::params params;
+    bool sign_body = false;
+    std::chrono::seconds expires{};
+};
+
+parsed_case parse_case(const fs::path& dir)
+{
+    parsed_case c;
+    c.http = parse_http(slurp(dir / "request.txt"));
+    c.req.method = c.http.method;
+    c.req.headers = c.http.headers;
+    c.req.path = c.http.target;
+    if (auto q = c.http.target.find('?'); q != std::string::npos) {
+        const std::string query = c.http.target.substr(q + 1);
+        c.req.path.resize(q);
         std::size_t i = 0;
         while (i <= query.size() && !query.empty()) {
             auto amp = query.find('&', i);
@@ -72,17 +115,7 @@ parsed_case parse_case(const fs::path& dir)
             i = amp + 1;
         }
     }
-    c.req.path = target;
-    while (std::getline(lines, line)) {
-        if (!line.empty() && (line[0] == ' ' || line[0] == '\t')) {
-            REQUIRE(!c.req.headers.empty());
-            c.req.headers.back().second += "\n" + line;
-            continue;
-        }
-        const auto colon = line.find(':');
-        REQUIRE(colon != std::string::npos);
-        c.req.headers.emplace_back(line.substr(0, colon), line.substr(colon + 1));
-    }
+    c.req.payload_hash = crypto::hex(crypto::sha256(c.http.body));
 
     const auto ctx = nlohmann::json::parse(slurp(dir / "context.json"));
     c.params.creds.access_key_id = ctx["credentials"]["access_key_id"];
@@ -93,55 +126,122 @@ parsed_case parse_case(const fs::path& dir)
     c.params.time = parse_time(ctx["timestamp"]);
     c.params.normalize_path = ctx.value("normalize", true);
     c.params.sign_session_token = !ctx.value("omit_session_token", false);
-    c.req.payload_hash = crypto::hex(crypto::sha256(body));
-    if (ctx.value("sign_body", false))
-        c.req.headers.emplace_back("X-Amz-Content-Sha256", c.req.payload_hash);
+    c.sign_body = ctx.value("sign_body", false);
+    c.expires = std::chrono::seconds(ctx.value("expiration_in_seconds", 0));
     return c;
 }
 
-std::string authorization_line(const std::string& signed_request)
-{
-    std::istringstream lines(signed_request);
-    std::string line;
-    while (std::getline(lines, line))
-        if (line.starts_with("Authorization:"))
-            return line.substr(14);
-    return {};
-}
-
-} // namespace
-
-TEST_CASE("sigv4: every case of the AWS test suite, header form")
+// Runs check(case, folder) on every case folder of the suite that has the files of one form
+// ("header" or "query"); returns how many there were.
+template <class Check>
+int for_each_case(const std::string& form, Check check)
 {
     const fs::path suite = SIGV4_SUITE_DIR;
     REQUIRE_MESSAGE(fs::is_directory(suite), "SigV4 test suite missing at " << suite);
     int cases = 0;
     for (const auto& entry : fs::directory_iterator(suite)) {
-        if (!entry.is_directory())
+        if (!entry.is_directory() || !fs::exists(entry.path() / (form + "-signed-request.txt")))
             continue;
         const auto name = entry.path().filename().string();
         CAPTURE(name);
-        auto c = parse_case(entry.path());
-        auto signed_req = c.req;
-        signed_req.headers.emplace_back("X-Amz-Date", sigv4::amz_date(c.params.time));
-        if (!c.params.creds.session_token.empty() && c.params.sign_session_token)
-            signed_req.headers.emplace_back("X-Amz-Security-Token", c.params.creds.session_token);
-
-        const auto creq = sigv4::canonical_request(signed_req, c.params);
-        CHECK(creq == slurp(entry.path() / "header-canonical-request.txt"));
-        const auto sts = sigv4::string_to_sign(creq, c.params);
-        CHECK(sts == slurp(entry.path() / "header-string-to-sign.txt"));
-        const auto sig = sigv4::signature(sts, c.params);
-        CHECK(sig == slurp(entry.path() / "header-signature.txt"));
-
-        std::string auth;
-        for (const auto& [n, v] : sigv4::sign(c.req, c.params))
-            if (n == "Authorization")
-                auth = v;
-        CHECK(auth == authorization_line(slurp(entry.path() / "header-signed-request.txt")));
+        check(parse_case(entry.path()), entry.path());
         ++cases;
     }
-    CHECK(cases == 38);
+    return cases;
+}
+
+// What the signer added to the request that was itself signed: all but the signature and a
+// session token added after signing (omit_session_token).
+std::vector<header> signed_additions(const std::vector<header>& added, const sigv4::params& p,
+                                     std::string_view signature_name)
+{
+    std::vector<header> out;
+    for (const auto& a : added)
+        if (!iequals_ascii(a.first, signature_name) &&
+            (p.sign_session_token || !iequals_ascii(a.first, "X-Amz-Security-Token")))
+            out.push_back(a);
+    return out;
+}
+
+// The three stages of signing `as_signed` (the request with what the signer added to it before
+// signing), each against the suite's file of one form, byte for byte.
+void check_stages(const sigv4::request& as_signed, const sigv4::params& p, const fs::path& dir, const std::string& form)
+{
+    const auto creq = sigv4::canonical_request(as_signed, p);
+    CHECK(creq == slurp(dir / (form + "-canonical-request.txt")));
+    const auto sts = sigv4::string_to_sign(creq, p);
+    CHECK(sts == slurp(dir / (form + "-string-to-sign.txt")));
+    CHECK(sigv4::signature(sts, p) == slurp(dir / (form + "-signature.txt")));
+}
+
+// Header names compare without case, and the order of different headers means nothing in HTTP:
+// the headers as (lower-case name, value), sorted, duplicates kept in their order.
+std::vector<header> comparable(std::vector<header> headers)
+{
+    for (auto& h : headers)
+        for (auto& ch : h.first)
+            ch = ascii_lower(ch);
+    std::stable_sort(headers.begin(), headers.end(),
+                     [](const header& a, const header& b) { return a.first < b.first; });
+    return headers;
+}
+
+} // namespace
+
+// The suite's cases, counted so that a lost or unreadable folder fails the test instead of
+// shrinking it: 38 cases, each in both forms.
+constexpr int header_form_cases = 38;
+constexpr int query_form_cases = 38;
+
+TEST_CASE("sigv4: every case of the AWS test suite, header form")
+{
+    const int cases = for_each_case("header", [](parsed_case c, const fs::path& dir) {
+        if (c.sign_body) // sign() signs the content hash header when the caller has put it in
+            c.req.headers.emplace_back("X-Amz-Content-Sha256", c.req.payload_hash);
+        const auto added = sigv4::sign(c.req, c.params);
+
+        // Stage by stage: the request with the signing headers in it, as it was signed.
+        auto signed_req = c.req;
+        for (const auto& h : signed_additions(added, c.params, "Authorization"))
+            signed_req.headers.push_back(h);
+        check_stages(signed_req, c.params, dir, "header");
+
+        // The signed request: the same headers with the same values byte for byte, though the
+        // suite writes them in another order and case than sign() returns them; in the suite's
+        // order, the whole request must then be its file byte for byte.
+        const auto expected_text = slurp(dir / "header-signed-request.txt");
+        const auto expected = parse_http(expected_text);
+        auto ours = c.http;
+        ours.headers = c.req.headers;
+        ours.headers.insert(ours.headers.end(), added.begin(), added.end());
+        CHECK(comparable(ours.headers) == comparable(expected.headers));
+        ours.headers = expected.headers;
+        CHECK(to_text(ours) == expected_text);
+    });
+    CHECK(cases == header_form_cases);
+}
+
+TEST_CASE("sigv4: every case of the AWS test suite, query-string (presigned) form")
+{
+    const int cases = for_each_case("query", [](const parsed_case& c, const fs::path& dir) {
+        REQUIRE(c.expires.count() > 0);
+        const auto added = sigv4::presign(c.req, c.params, c.expires);
+
+        // Stage by stage: the request with the signing parameters in its query, as it was signed.
+        auto signed_req = c.req;
+        for (const auto& q : signed_additions(added, c.params, "X-Amz-Signature"))
+            signed_req.query.push_back(q);
+        check_stages(signed_req, c.params, dir, "query");
+
+        // The presigned request, byte for byte: the target as written, then the added parameters,
+        // each name and value encoded once, in presign()'s order; headers and body untouched.
+        auto ours = c.http;
+        for (const auto& [name, value] : added)
+            ours.target += (ours.target.find('?') == std::string::npos ? "?" : "&") + uri::encode(name) + "=" +
+                           uri::encode(value);
+        CHECK(to_text(ours) == slurp(dir / "query-signed-request.txt"));
+    });
+    CHECK(cases == query_form_cases);
 }
 
 TEST_CASE("sigv4: S3 keys are encoded once, never normalised")
@@ -222,4 +322,42 @@ TEST_CASE("sigv4: the signing key follows the day, region and secret of each req
     CHECK(sigv4::signature("AWS4-HMAC-SHA256\n20150830T123600Z\n20150830/us-east-1/iam/aws4_request\n"
                            "f536975d06c0309214f805bb90ccff089219ecd68b2577efef23edd43b7e1a59",
                            aws) == "5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7");
+}
+
+TEST_CASE("sigv4: an S3 presigned URL, AWS's documented example")
+{
+    // The example of AWS's "Authenticating Requests: Using Query Parameters" page for S3: a GET of
+    // examplebucket/test.txt, valid for a day, payload unsigned.
+    sigv4::request r;
+    r.method = "GET";
+    r.path = "/test.txt";
+    r.payload_hash = "UNSIGNED-PAYLOAD";
+    r.headers = {{"Host", "examplebucket.s3.amazonaws.com"}};
+    sigv4::params p;
+    p.creds = {"AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", ""};
+    p.region = "us-east-1";
+    p.time = std::chrono::system_clock::from_time_t(1'369'353'600); // 2013-05-24T00:00:00Z
+    const std::vector<std::pair<std::string, std::string>> expected = {
+        {"X-Amz-Algorithm", "AWS4-HMAC-SHA256"},
+        {"X-Amz-Credential", "AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request"},
+        {"X-Amz-Date", "20130524T000000Z"},
+        {"X-Amz-SignedHeaders", "host"},
+        {"X-Amz-Expires", "86400"},
+        {"X-Amz-Signature", "aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404"},
+    };
+    CHECK(sigv4::presign(r, p, std::chrono::hours(24)) == expected);
+
+    // A session token is signed (S3 wants it in the signed query), or added after signing when
+    // the service wants that.
+    p.creds.session_token = "TOKEN";
+    const auto with_token = sigv4::presign(r, p, std::chrono::hours(24));
+    REQUIRE(with_token.size() == 7);
+    CHECK(with_token[5] == std::pair<std::string, std::string>{"X-Amz-Security-Token", "TOKEN"});
+    auto unsigned_token = p;
+    unsigned_token.sign_session_token = false;
+    const auto after = sigv4::presign(r, unsigned_token, std::chrono::hours(24));
+    REQUIRE(after.size() == 7);
+    CHECK(after[5] == with_token[5]);
+    CHECK(after[6].second != with_token[6].second);
+    CHECK(after[6] == expected[5]); // the token is not part of what was signed
 }
