@@ -16,7 +16,7 @@ struct cycle_progress {
     std::uint64_t bytes_done = 0;
 };
 
-// "12/340 files, 1.2 MiB/3.4 GiB, 45.6 MiB/s, ETA 1m20s" (or "planning" before totals exist).
+// "12/340 files, 1.2 MiB/3.4 GiB, 45.6 MiB/s, ETA 1m20s" (or "walking and listing" before totals exist).
 // elapsed is the time since the uploads began.
 std::string format_progress(const cycle_progress& p, std::chrono::steady_clock::duration elapsed);
 

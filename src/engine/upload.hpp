@@ -43,7 +43,6 @@ struct upload_outcome {
     std::uint32_t parts = 0;               // 0 for a single PUT
     std::uint32_t parts_resumed = 0;       // found already uploaded by an interrupted upload
 
-    bool ok() const { return local == read_outcome::ok && !failure; }
 };
 
 boost::asio::awaitable<upload_outcome> upload_file(s3::client& s3, upload_job job);

@@ -5,7 +5,6 @@
 #include "core/uri.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <ctime>
 
 namespace syncd::sigv4 {
