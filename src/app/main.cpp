@@ -55,22 +55,6 @@ struct options {
     std::string config_path;
 };
 
-std::optional<log_format> parse_format(std::string_view v)
-{
-    if (v == "text") return log_format::text;
-    if (v == "json") return log_format::json;
-    return std::nullopt;
-}
-
-std::optional<log_level> parse_level(std::string_view v)
-{
-    if (v == "debug") return log_level::debug;
-    if (v == "info") return log_level::info;
-    if (v == "warn") return log_level::warn;
-    if (v == "error") return log_level::error;
-    return std::nullopt;
-}
-
 int usage_error(const std::string& msg)
 {
     std::fprintf(stderr, "syncd: %s\n%s", msg.c_str(), usage_text);
@@ -97,11 +81,11 @@ std::optional<int> parse_args(int argc, char** argv, options& o)
         } else if (a == "--check-config") {
             o.check_config = true;
         } else if (a.starts_with("--log-format=")) {
-            if (!(o.format = parse_format(a.substr(13))))
-                return usage_error("--log-format must be text or json");
+            if (!(o.format = log::parse_format(a.substr(13))))
+                return usage_error("--log-format must be " + log::format_choices());
         } else if (a.starts_with("--log-level=")) {
-            if (!(o.level = parse_level(a.substr(12))))
-                return usage_error("--log-level must be debug, info, warn or error");
+            if (!(o.level = log::parse_level(a.substr(12))))
+                return usage_error("--log-level must be " + log::level_choices());
         } else if (a.starts_with("-") && a.size() > 1) {
             return usage_error("unknown option " + std::string(a));
         } else if (o.config_path.empty()) {
@@ -118,7 +102,7 @@ std::optional<int> parse_args(int argc, char** argv, options& o)
 s3::client_settings make_settings(const config& cfg)
 {
     s3::client_settings s;
-    s.addr = *s3::make_addressing(cfg.endpoint, cfg.region, cfg.bucket_name, cfg.path_style);
+    s.addr = s3::make_addressing(cfg.endpoint, cfg.region, cfg.bucket_name, cfg.path_style);
     s.region = cfg.region;
     s.creds = {cfg.aws_access_key, cfg.aws_secret_key, cfg.aws_session_token};
     s.http.ca_bundle = cfg.ca_bundle;
@@ -167,12 +151,6 @@ void apply_log_settings(const options& o, const config& cfg)
                    o.level.value_or(cfg.log_lvl.value_or(log_level::info)));
 }
 
-bool same_target(const config& a, const config& b)
-{
-    return a.local_dir == b.local_dir && a.bucket_name == b.bucket_name && a.prefix == b.prefix &&
-           a.endpoint == b.endpoint;
-}
-
 // SIGHUP: re-read the file between cycles. Anything wrong with the new file leaves the running
 // configuration untouched.
 void reload(service& svc, asio::any_io_executor ex)
@@ -190,12 +168,14 @@ void reload(service& svc, asio::any_io_executor ex)
     config next = std::move(*loaded.cfg);
     if (next.aws_access_key.empty() || next.aws_secret_key.empty())
         return keep("no credentials in the new configuration");
+    // The same target (however local_dir is spelled) keeps the lock it holds: taking it again
+    // would be refused by our own flock.
     std::optional<process_lock> new_lock;
-    if (!svc.opt.dry_run && !same_target(svc.cfg, next)) {
-        std::string why;
-        new_lock = process_lock::acquire(svc.state_dir, next, why);
-        if (!new_lock)
-            return keep(why);
+    if (!svc.opt.dry_run && next.target != svc.cfg.target) {
+        auto acquired = process_lock::acquire(svc.state_dir, next.target);
+        if (!acquired)
+            return keep(acquired.error().message);
+        new_lock = std::move(*acquired);
     }
     auto client = s3::client::create(ex, make_settings(next));
     if (!client)
@@ -328,12 +308,12 @@ int main(int argc, char** argv)
     asio::io_context io;
     service svc(io, o, std::move(*loaded.cfg), default_state_dir(process_env()));
     if (!o.dry_run) {
-        std::string why;
-        svc.lock = process_lock::acquire(svc.state_dir, svc.cfg, why);
-        if (!svc.lock) {
-            std::fprintf(stderr, "syncd: %s\n", why.c_str());
+        auto lock = process_lock::acquire(svc.state_dir, svc.cfg.target);
+        if (!lock) {
+            std::fprintf(stderr, "syncd: %s\n", lock.error().message.c_str());
             return exit_usage;
         }
+        svc.lock = std::move(*lock);
     }
     auto s3 = s3::client::create(io.get_executor(), make_settings(svc.cfg));
     if (!s3) {
@@ -343,15 +323,13 @@ int main(int argc, char** argv)
     svc.s3 = std::move(*s3);
 
     std::unique_ptr<metrics_server> metrics_http;
-    if (!svc.cfg.metrics_listen.empty() && !o.dry_run) {
-        std::string why;
-        metrics_http = metrics_server::start(io.get_executor(), svc.cfg.metrics_listen, svc.stats, why);
-        if (!metrics_http) {
-            std::fprintf(stderr, "syncd: %s\n", why.c_str());
+    if (svc.cfg.metrics_listen && !o.dry_run) {
+        auto started = metrics_server::start(io.get_executor(), *svc.cfg.metrics_listen, svc.stats);
+        if (!started) {
+            std::fprintf(stderr, "syncd: %s\n", started.error().message.c_str());
             return exit_usage;
         }
-        log::info("metrics", "serving /metrics and /healthz on " + svc.cfg.metrics_listen,
-                  {{"port", static_cast<std::int64_t>(metrics_http->port())}});
+        metrics_http = std::move(*started);
     }
 
     asio::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);

@@ -287,6 +287,82 @@ class Service(TempDirTest):
         rc, _ = self.stop(p)
         self.assertEqual(rc, 0)
 
+    def test_sighup_with_local_dir_spelled_otherwise_reloads_and_keeps_syncing(self):
+        # Issue 16: a trailing '/' (or a symlink to the same directory) is the same target, so a
+        # reload keeps the lock it holds instead of being refused by it.
+        bucket = MOTO.make_bucket(self.bucket_name())
+        write_tree(self.tree, {"a.txt": "a"})
+        self.configure(MOTO.endpoint, bucket, sync_interval="1s")
+        p = self.start()
+        self.assertTrue(wait_for(lambda: "syncd.txt" in self.keys(bucket), 10), self.stderr())
+        link = os.path.join(self.tmp, "link-to-tree")
+        os.symlink(self.tree, link)
+        for n, local_dir in enumerate([self.tree + "/", link, link + "/./"], start=1):
+            self.configure(MOTO.endpoint, bucket, sync_interval="1s", local_dir=local_dir)
+            p.send_signal(signal.SIGHUP)
+            self.assertTrue(wait_for(lambda: self.stderr().count("configuration reloaded") == n, 10),
+                            f"reload {n} ({local_dir}):\n{self.stderr()}")
+            self.assertNotIn("refusing", self.stderr())
+            self.assertNotIn("keeping the previous configuration", self.stderr())
+            write_tree(self.tree, {f"after-{n}.txt": str(n)})
+            self.assertTrue(wait_for(lambda: f"after-{n}.txt" in self.keys(bucket), 10), self.stderr())
+        self.assertIsNone(p.poll())
+        # The lock is still held: a second process for the same target is refused.
+        r = subprocess.run([SYNCD, "--once", self.conf], env=clean_env(self.state),
+                           capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("already syncing", r.stderr)
+        self.assertIn(f"pid {p.pid})", r.stderr)
+        rc, _ = self.stop(p)
+        self.assertEqual(rc, 0, self.stderr())
+
+    def test_metrics_listen_takes_a_host_name(self):
+        bucket = MOTO.make_bucket(self.bucket_name())
+        write_tree(self.tree, {"a.txt": "a"})
+        port = free_port()
+        self.configure(MOTO.endpoint, bucket, sync_interval="1s", metrics_listen=f"localhost:{port}")
+        r = self.syncd("--check-config")
+        self.assertExit(r, 0)
+        p = self.start()
+
+        def healthz(host):
+            try:
+                with urllib.request.urlopen(f"http://{host}:{port}/healthz", timeout=5) as resp:
+                    return resp.status
+            except urllib.error.HTTPError as e:
+                return e.code
+            except OSError:
+                return None
+        self.assertEqual(wait_for(lambda: healthz("localhost"), 15), 200, self.stderr())
+        # Every address the name stands for is served, the ones the start-up line names.
+        serving = re.search(r"serving /metrics and /healthz on localhost:%d \((.*)\)" % port, self.stderr())
+        self.assertTrue(serving, self.stderr())
+        addresses = serving.group(1).split(", ")
+        self.assertIn(f"127.0.0.1:{port}", addresses)
+        for address in addresses:
+            self.assertEqual(healthz(address.rsplit(":", 1)[0]), 200, address)
+        self.assertIsNone(p.poll())
+        rc, _ = self.stop(p)
+        self.assertEqual(rc, 0, self.stderr())
+        # --check-config shows what the name stands for.
+        self.assertIn(f"metrics_listen = localhost:{port} (listens on ", self.syncd("--check-config").stdout)
+
+    def test_metrics_listen_host_that_does_not_resolve_is_refused_with_its_line(self):
+        bucket = MOTO.make_bucket(self.bucket_name())
+        write_tree(self.tree, {"a.txt": "a"})
+        self.configure(MOTO.endpoint, bucket, metrics_listen="no-such-host.invalid:9108")
+        with open(self.conf) as f:
+            line = 1 + [l.split(" =")[0] for l in f].index("metrics_listen")
+        expected = f"syncd: {self.conf}:{line}: metrics_listen: 'no-such-host.invalid' does not resolve"
+        r = self.syncd("--check-config")
+        self.assertExit(r, 2)
+        self.assertIn(expected, r.stderr)
+        r = self.syncd("--once")
+        self.assertExit(r, 2)
+        self.assertIn(expected, r.stderr)
+        self.assertIn("configuration invalid; nothing was done", r.stderr)
+        self.assertEqual(self.keys(bucket), set())
+
     def test_clean_shutdown_as_pid_1(self):
         bucket = MOTO.make_bucket(self.bucket_name())
         write_tree(self.tree, {f"d/f{i}.bin": os.urandom(500) for i in range(10)})
