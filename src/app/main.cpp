@@ -18,6 +18,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
@@ -26,6 +27,7 @@
 #include <string>
 #include <string_view>
 #include <unistd.h>
+#include <vector>
 
 namespace asio = boost::asio;
 using namespace syncd;
@@ -118,6 +120,7 @@ s3::client_settings make_settings(const config& cfg)
 struct service {
     options opt;
     config cfg;
+    std::vector<std::string> warned; // the warnings of the configuration loaded last
     std::filesystem::path state_dir;
     std::optional<process_lock> lock;
     std::unique_ptr<s3::client> s3;
@@ -182,8 +185,13 @@ void reload(service& svc, asio::any_io_executor ex)
         return keep(client.error().to_string());
     if (next.metrics_listen != svc.cfg.metrics_listen)
         log::warn("config_reload", "metrics_listen changed; it takes effect after a restart");
+    // A warning already given for the running configuration (a readable file holding a secret)
+    // is not repeated by every reload that leaves it standing; one that is new, or back after
+    // being fixed, is.
     for (const auto& w : loaded.warnings)
-        log::warn("config", w);
+        if (std::find(svc.warned.begin(), svc.warned.end(), w) == svc.warned.end())
+            log::warn("config", w);
+    svc.warned = std::move(loaded.warnings);
     svc.cfg = std::move(next);
     svc.s3 = std::move(*client);
     if (new_lock)
@@ -307,6 +315,7 @@ int main(int argc, char** argv)
 
     asio::io_context io;
     service svc(io, o, std::move(*loaded.cfg), default_state_dir(process_env()));
+    svc.warned = std::move(loaded.warnings);
     if (!o.dry_run) {
         auto lock = process_lock::acquire(svc.state_dir, svc.cfg.target);
         if (!lock) {

@@ -363,6 +363,31 @@ class Service(TempDirTest):
         self.assertIn("configuration invalid; nothing was done", r.stderr)
         self.assertEqual(self.keys(bucket), set())
 
+    def test_secret_permission_warning_is_given_once(self):
+        bucket = MOTO.make_bucket(self.bucket_name())
+        write_tree(self.tree, {"a.txt": "a"})
+        self.configure(MOTO.endpoint, bucket, aws_secret_key="a-secret")
+        os.chmod(self.conf, 0o644)
+        warning = "holds a secret and is readable by group or others"
+        for args in (["--check-config"], ["--once"], ["--dry-run"]):
+            r = self.syncd(*args)
+            self.assertExit(r, 0)
+            self.assertEqual(r.stderr.count(warning), 1, f"{args}:\n{r.stderr}")
+
+        # A service warns at start, and a reload that leaves the file as it was does not say it
+        # again; a reload after the file was fixed and made readable again does.
+        self.configure(MOTO.endpoint, bucket, aws_secret_key="a-secret", sync_interval="1s")
+        os.chmod(self.conf, 0o644)
+        p = self.start()
+        self.assertTrue(wait_for(lambda: "syncd.txt" in self.keys(bucket), 10), self.stderr())
+        for n, mode in enumerate([0o644, 0o644, 0o600, 0o640], start=1):
+            os.chmod(self.conf, mode)
+            p.send_signal(signal.SIGHUP)
+            self.assertTrue(wait_for(lambda: self.stderr().count("configuration reloaded") == n, 10), self.stderr())
+            self.assertEqual(self.stderr().count(warning), 1 if n < 4 else 2, f"reload {n}:\n{self.stderr()}")
+        rc, _ = self.stop(p)
+        self.assertEqual(rc, 0, self.stderr())
+
     def test_clean_shutdown_as_pid_1(self):
         bucket = MOTO.make_bucket(self.bucket_name())
         write_tree(self.tree, {f"d/f{i}.bin": os.urandom(500) for i in range(10)})
