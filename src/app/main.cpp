@@ -239,14 +239,16 @@ asio::awaitable<int> schedule(service& svc)
                       {{"skipped", static_cast<std::int64_t>(missed)}});
         }
         // Wait for the next start; a SIGHUP wakes the wait to reload, then it goes on waiting.
+        // One that came during the cycle is served first, as its log line promised, not when
+        // the wait ends a whole interval later.
         while (std::chrono::steady_clock::now() < next) {
+            if (svc.reload_requested)
+                reload(svc, ex);
             svc.wake.expires_at(next);
             boost::system::error_code ec;
             co_await svc.wake.async_wait(asio::redirect_error(asio::use_awaitable, ec));
             if (svc.stopping)
                 co_return 0;
-            if (svc.reload_requested)
-                reload(svc, ex);
         }
         if (svc.reload_requested)
             reload(svc, ex);

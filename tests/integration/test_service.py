@@ -287,6 +287,23 @@ class Service(TempDirTest):
         rc, _ = self.stop(p)
         self.assertEqual(rc, 0)
 
+    def test_sighup_during_a_cycle_reloads_when_the_cycle_ends(self):
+        # Not at the next tick, a whole sync_interval later.
+        bucket = MOTO.make_bucket(self.bucket_name())
+        write_tree(self.tree, {f"f{i}.bin": os.urandom(100) for i in range(4)})
+        proxy = FaultProxy(MOTO)
+        self.addCleanup(proxy.stop)
+        proxy.delay_puts = 0.5
+        self.configure(proxy.endpoint, bucket, sync_interval="1m", concurrency=1)
+        p = self.start()
+        self.assertTrue(wait_for(lambda: any(q.method == "PUT" for q in proxy.requests()), 10), self.stderr())
+        p.send_signal(signal.SIGHUP)
+        self.assertTrue(wait_for(lambda: "re-read when this cycle ends" in self.stderr(), 5), self.stderr())
+        self.assertTrue(wait_for(lambda: "configuration reloaded" in self.stderr(), 20), self.stderr())
+        self.assertEqual(self.stderr().count("sync cycle started"), 1, "reloaded before the next cycle")
+        rc, _ = self.stop(p)
+        self.assertEqual(rc, 0, self.stderr())
+
     def test_sighup_with_local_dir_spelled_otherwise_reloads_and_keeps_syncing(self):
         # Issue 16: a trailing '/' (or a symlink to the same directory) is the same target, so a
         # reload keeps the lock it holds instead of being refused by it.
