@@ -18,6 +18,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
@@ -26,6 +27,7 @@
 #include <string>
 #include <string_view>
 #include <unistd.h>
+#include <vector>
 
 namespace asio = boost::asio;
 using namespace syncd;
@@ -55,22 +57,6 @@ struct options {
     std::string config_path;
 };
 
-std::optional<log_format> parse_format(std::string_view v)
-{
-    if (v == "text") return log_format::text;
-    if (v == "json") return log_format::json;
-    return std::nullopt;
-}
-
-std::optional<log_level> parse_level(std::string_view v)
-{
-    if (v == "debug") return log_level::debug;
-    if (v == "info") return log_level::info;
-    if (v == "warn") return log_level::warn;
-    if (v == "error") return log_level::error;
-    return std::nullopt;
-}
-
 int usage_error(const std::string& msg)
 {
     std::fprintf(stderr, "syncd: %s\n%s", msg.c_str(), usage_text);
@@ -97,11 +83,11 @@ std::optional<int> parse_args(int argc, char** argv, options& o)
         } else if (a == "--check-config") {
             o.check_config = true;
         } else if (a.starts_with("--log-format=")) {
-            if (!(o.format = parse_format(a.substr(13))))
-                return usage_error("--log-format must be text or json");
+            if (!(o.format = log::parse_format(a.substr(13))))
+                return usage_error("--log-format must be " + log::format_choices());
         } else if (a.starts_with("--log-level=")) {
-            if (!(o.level = parse_level(a.substr(12))))
-                return usage_error("--log-level must be debug, info, warn or error");
+            if (!(o.level = log::parse_level(a.substr(12))))
+                return usage_error("--log-level must be " + log::level_choices());
         } else if (a.starts_with("-") && a.size() > 1) {
             return usage_error("unknown option " + std::string(a));
         } else if (o.config_path.empty()) {
@@ -118,7 +104,7 @@ std::optional<int> parse_args(int argc, char** argv, options& o)
 s3::client_settings make_settings(const config& cfg)
 {
     s3::client_settings s;
-    s.addr = *s3::make_addressing(cfg.endpoint, cfg.region, cfg.bucket_name, cfg.path_style);
+    s.addr = s3::make_addressing(cfg.endpoint, cfg.region, cfg.bucket_name, cfg.path_style);
     s.region = cfg.region;
     s.creds = {cfg.aws_access_key, cfg.aws_secret_key, cfg.aws_session_token};
     s.http.ca_bundle = cfg.ca_bundle;
@@ -134,6 +120,7 @@ s3::client_settings make_settings(const config& cfg)
 struct service {
     options opt;
     config cfg;
+    std::vector<std::string> warned; // the warnings of the configuration loaded last
     std::filesystem::path state_dir;
     std::optional<process_lock> lock;
     std::unique_ptr<s3::client> s3;
@@ -168,12 +155,6 @@ void apply_log_settings(const options& o, const config& cfg)
                    o.level.value_or(cfg.log_lvl.value_or(log_level::info)));
 }
 
-bool same_target(const config& a, const config& b)
-{
-    return a.local_dir == b.local_dir && a.bucket_name == b.bucket_name && a.prefix == b.prefix &&
-           a.endpoint == b.endpoint;
-}
-
 // SIGHUP: re-read the file between cycles. Anything wrong with the new file leaves the running
 // configuration untouched.
 void reload(service& svc, asio::any_io_executor ex)
@@ -191,20 +172,27 @@ void reload(service& svc, asio::any_io_executor ex)
     config next = std::move(*loaded.cfg);
     if (next.aws_access_key.empty() || next.aws_secret_key.empty())
         return keep("no credentials in the new configuration");
+    // The same target (however local_dir is spelled) keeps the lock it holds: taking it again
+    // would be refused by our own flock.
     std::optional<process_lock> new_lock;
-    if (!svc.opt.dry_run && !same_target(svc.cfg, next)) {
-        std::string why;
-        new_lock = process_lock::acquire(svc.state_dir, next, why);
-        if (!new_lock)
-            return keep(why);
+    if (!svc.opt.dry_run && next.target != svc.cfg.target) {
+        auto acquired = process_lock::acquire(svc.state_dir, next.target);
+        if (!acquired)
+            return keep(acquired.error().message);
+        new_lock = std::move(*acquired);
     }
     auto client = s3::client::create(ex, make_settings(next));
     if (!client)
         return keep(client.error().to_string());
     if (next.metrics_listen != svc.cfg.metrics_listen)
         log::warn("config_reload", "metrics_listen changed; it takes effect after a restart");
+    // A warning already given for the running configuration (a readable file holding a secret)
+    // is not repeated by every reload that leaves it standing; one that is new, or back after
+    // being fixed, is.
     for (const auto& w : loaded.warnings)
-        log::warn("config", w);
+        if (std::find(svc.warned.begin(), svc.warned.end(), w) == svc.warned.end())
+            log::warn("config", w);
+    svc.warned = std::move(loaded.warnings);
     svc.cfg = std::move(next);
     svc.s3 = std::move(*client);
     if (new_lock)
@@ -253,14 +241,16 @@ asio::awaitable<int> schedule(service& svc)
                       {{"skipped", static_cast<std::int64_t>(missed)}});
         }
         // Wait for the next start; a SIGHUP wakes the wait to reload, then it goes on waiting.
+        // One that came during the cycle is served first, as its log line promised, not when
+        // the wait ends a whole interval later.
         while (std::chrono::steady_clock::now() < next) {
+            if (svc.reload_requested)
+                reload(svc, ex);
             svc.wake.expires_at(next);
             boost::system::error_code ec;
             co_await svc.wake.async_wait(asio::redirect_error(asio::use_awaitable, ec));
             if (svc.stopping)
                 co_return 0;
-            if (svc.reload_requested)
-                reload(svc, ex);
         }
         if (svc.reload_requested)
             reload(svc, ex);
@@ -329,13 +319,14 @@ int main(int argc, char** argv)
 
     asio::io_context io;
     service svc(io, o, std::move(*loaded.cfg), default_state_dir(process_env()));
+    svc.warned = std::move(loaded.warnings);
     if (!o.dry_run) {
-        std::string why;
-        svc.lock = process_lock::acquire(svc.state_dir, svc.cfg, why);
-        if (!svc.lock) {
-            std::fprintf(stderr, "syncd: %s\n", why.c_str());
+        auto lock = process_lock::acquire(svc.state_dir, svc.cfg.target);
+        if (!lock) {
+            std::fprintf(stderr, "syncd: %s\n", lock.error().message.c_str());
             return exit_usage;
         }
+        svc.lock = std::move(*lock);
     }
     auto s3 = s3::client::create(io.get_executor(), make_settings(svc.cfg));
     if (!s3) {
@@ -345,15 +336,13 @@ int main(int argc, char** argv)
     svc.s3 = std::move(*s3);
 
     std::unique_ptr<metrics_server> metrics_http;
-    if (!svc.cfg.metrics_listen.empty() && !o.dry_run) {
-        std::string why;
-        metrics_http = metrics_server::start(io.get_executor(), svc.cfg.metrics_listen, svc.stats, why);
-        if (!metrics_http) {
-            std::fprintf(stderr, "syncd: %s\n", why.c_str());
+    if (svc.cfg.metrics_listen && !o.dry_run) {
+        auto started = metrics_server::start(io.get_executor(), *svc.cfg.metrics_listen, svc.stats);
+        if (!started) {
+            std::fprintf(stderr, "syncd: %s\n", started.error().message.c_str());
             return exit_usage;
         }
-        log::info("metrics", "serving /metrics and /healthz on " + svc.cfg.metrics_listen,
-                  {{"port", static_cast<std::int64_t>(metrics_http->port())}});
+        metrics_http = std::move(*started);
     }
 
     asio::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);

@@ -1,15 +1,18 @@
 #include "app/metrics_server.hpp"
 
+#include "core/log.hpp"
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
-#include <charconv>
 #include <set>
+#include <stdexcept>
 
 namespace syncd {
 
@@ -19,8 +22,9 @@ namespace http = boost::beast::http;
 using tcp = asio::ip::tcp;
 
 struct metrics_server::impl : std::enable_shared_from_this<impl> {
-    impl(asio::any_io_executor ex, const metrics& m) : acceptor(ex), m(m) {}
-    tcp::acceptor acceptor;
+    impl(asio::any_io_executor ex, const metrics& m) : ex(std::move(ex)), m(m) {}
+    asio::any_io_executor ex;
+    std::vector<tcp::acceptor> acceptors; // one per address bound
     const metrics& m;
     std::set<beast::tcp_stream*> open;
     bool stopped = false;
@@ -75,7 +79,7 @@ struct metrics_server::impl : std::enable_shared_from_this<impl> {
         stream.socket().shutdown(tcp::socket::shutdown_both, ec);
     }
 
-    asio::awaitable<void> accept_loop()
+    asio::awaitable<void> accept_loop(tcp::acceptor& acceptor)
     {
         auto self = shared_from_this();
         while (!stopped) {
@@ -83,51 +87,83 @@ struct metrics_server::impl : std::enable_shared_from_this<impl> {
             auto socket = co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
             if (ec)
                 break;
-            asio::co_spawn(acceptor.get_executor(), session(std::move(socket)), asio::detached);
+            asio::co_spawn(ex, session(std::move(socket)), asio::detached);
         }
     }
+
+    // Opens, binds and listens; the acceptor stays closed on failure.
+    boost::system::error_code listen_on(const tcp::endpoint& ep)
+    {
+        tcp::acceptor acceptor(ex);
+        boost::system::error_code ec;
+        acceptor.open(ep.protocol(), ec);
+        if (!ec)
+            acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+        if (!ec && ep.address().is_v6()) // [::] must not also take the IPv4 port 0.0.0.0 may bind
+            acceptor.set_option(asio::ip::v6_only(true), ec);
+        if (!ec)
+            acceptor.bind(ep, ec);
+        if (!ec)
+            acceptor.listen(asio::socket_base::max_listen_connections, ec);
+        if (!ec)
+            acceptors.push_back(std::move(acceptor));
+        return ec;
+    }
 };
+
+namespace {
+
+// "127.0.0.1:9108", "[::1]:9108"
+std::string show(const tcp::endpoint& ep)
+{
+    const auto a = ep.address().to_string();
+    return (ep.address().is_v6() ? "[" + a + "]" : a) + ":" + std::to_string(ep.port());
+}
+
+// The address (or its family) does not exist on this machine: skip it rather than refuse to
+// start, so that "localhost" works where /etc/hosts lists ::1 but IPv6 is off.
+bool not_here(const boost::system::error_code& ec)
+{
+    return ec == boost::system::errc::address_not_available || ec == boost::system::errc::address_family_not_supported;
+}
+
+} // namespace
 
 metrics_server::metrics_server(std::shared_ptr<impl> p) : impl_(std::move(p)) {}
 metrics_server::~metrics_server() { stop(); }
 
-std::unique_ptr<metrics_server> metrics_server::start(asio::any_io_executor ex, const std::string& listen,
-                                                      const metrics& m, std::string& why)
+result<std::unique_ptr<metrics_server>> metrics_server::start(asio::any_io_executor ex, const listen_address& listen,
+                                                              const metrics& m)
 {
-    const auto colon = listen.rfind(':');
-    if (colon == std::string::npos) {
-        why = "metrics_listen must be host:port, got '" + listen + "'";
-        return nullptr;
-    }
-    auto host = listen.substr(0, colon);
-    if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
-        host = host.substr(1, host.size() - 2);
-    unsigned port = 0;
-    const auto p = std::string_view(listen).substr(colon + 1);
-    if (std::from_chars(p.data(), p.data() + p.size(), port).ec != std::errc() || port > 65535) {
-        why = "metrics_listen has a bad port: '" + listen + "'";
-        return nullptr;
-    }
-    boost::system::error_code ec;
-    auto address = asio::ip::make_address(host.empty() ? "0.0.0.0" : host, ec);
-    if (ec) {
-        why = "metrics_listen needs an IP address, got '" + host + "'";
-        return nullptr;
-    }
     auto d = std::make_shared<impl>(ex, m);
-    tcp::endpoint ep(address, static_cast<unsigned short>(port));
-    d->acceptor.open(ep.protocol(), ec);
-    if (!ec)
-        d->acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
-    if (!ec)
-        d->acceptor.bind(ep, ec);
-    if (!ec)
-        d->acceptor.listen(asio::socket_base::max_listen_connections, ec);
-    if (ec) {
-        why = "cannot listen on " + listen + " for metrics: " + ec.message();
-        return nullptr;
+    unsigned short port = listen.port;
+    std::string where;
+    for (const auto& text : listen.addresses) {
+        boost::system::error_code ec;
+        const auto address = asio::ip::make_address(text, ec);
+        if (ec) // load_config wrote it from getaddrinfo's answer: a bug
+            throw std::logic_error("metrics_listen resolved to '" + text + "', not an IP address");
+        const tcp::endpoint ep(address, port);
+        ec = d->listen_on(ep);
+        if (ec && not_here(ec)) {
+            log::warn("metrics", "metrics_listen " + listen.to_string() + ": not listening on " + show(ep) + ": " +
+                                     ec.message());
+            continue;
+        }
+        if (ec)
+            return make_error(errc::config_invalid, "cannot listen on " + listen.to_string() + " for metrics" +
+                                                        (listen.addresses.size() > 1 ? " (" + show(ep) + ")" : "") +
+                                                        ": " + ec.message());
+        port = d->acceptors.back().local_endpoint(ec).port(); // the others take the port the first picked
+        where += (where.empty() ? "" : ", ") + show(tcp::endpoint(address, port));
     }
-    asio::co_spawn(ex, d->accept_loop(), asio::detached);
+    if (d->acceptors.empty())
+        return make_error(errc::config_invalid, "cannot listen on " + listen.to_string() +
+                                                    " for metrics: none of its addresses exists on this machine");
+    for (auto& acceptor : d->acceptors)
+        asio::co_spawn(ex, d->accept_loop(acceptor), asio::detached);
+    log::info("metrics", "serving /metrics and /healthz on " + listen.to_string() + " (" + where + ")",
+              {{"port", static_cast<std::int64_t>(port)}});
     return std::unique_ptr<metrics_server>(new metrics_server(std::move(d)));
 }
 
@@ -137,7 +173,8 @@ void metrics_server::stop()
         return;
     impl_->stopped = true;
     boost::system::error_code ec;
-    impl_->acceptor.close(ec);
+    for (auto& acceptor : impl_->acceptors)
+        acceptor.close(ec);
     for (auto* s : impl_->open)
         s->close();
 }
@@ -145,7 +182,7 @@ void metrics_server::stop()
 unsigned short metrics_server::port() const
 {
     boost::system::error_code ec;
-    return impl_->acceptor.local_endpoint(ec).port();
+    return impl_->acceptors.front().local_endpoint(ec).port();
 }
 
 } // namespace syncd

@@ -13,31 +13,26 @@
 
 namespace syncd {
 
-std::optional<process_lock> process_lock::acquire(const std::filesystem::path& state_dir, const config& cfg,
-                                                  std::string& why)
+result<process_lock> process_lock::acquire(const std::filesystem::path& state_dir, const target_id& target)
 {
     std::error_code ec;
     std::filesystem::create_directories(state_dir, ec);
-    auto path = marker_cache_path(state_dir, cfg);
-    path.replace_extension().replace_extension(".lock");
+    auto path = lock_file_path(state_dir, target);
     const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        why = "cannot open lock file " + path.string() + ": " + std::strerror(errno) +
-              " (set SYNCD_STATE_DIR to a writable directory)";
-        return std::nullopt;
-    }
+    if (fd < 0)
+        return make_error(errc::file_unreadable, "cannot open lock file " + path.string() + ": " + std::strerror(errno) +
+                                                     " (set SYNCD_STATE_DIR to a writable directory)");
     if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
         const int err = errno;
         char holder[32] = {};
         const auto n = ::pread(fd, holder, sizeof holder - 1, 0);
         ::close(fd);
         const std::string pid = n > 0 ? std::string(holder, static_cast<std::size_t>(n)) : std::string("?");
-        why = err == EWOULDBLOCK
-                  ? "another syncd (pid " + pid.substr(0, pid.find('\n')) + ") is already syncing " +
-                        cfg.local_dir.string() + " to s3://" + cfg.bucket_name + "/" + cfg.prefix +
-                        " (lock " + path.string() + "); refusing to run a second one"
-                  : "cannot lock " + path.string() + ": " + std::strerror(err);
-        return std::nullopt;
+        if (err == EWOULDBLOCK)
+            return make_error(errc::config_invalid, "another syncd (pid " + pid.substr(0, pid.find('\n')) +
+                                                        ") is already syncing " + target.describe() + " (lock " +
+                                                        path.string() + "); refusing to run a second one");
+        return make_error(errc::file_unreadable, "cannot lock " + path.string() + ": " + std::strerror(err));
     }
     const auto pid = std::to_string(::getpid()) + "\n";
     if (::ftruncate(fd, 0) == 0)

@@ -1,5 +1,6 @@
 #include "core/config.hpp"
 
+#include "core/log.hpp"
 #include "core/text.hpp"
 #include "core/units.hpp"
 #include "core/uri.hpp"
@@ -10,9 +11,16 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <sstream>
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -58,24 +66,25 @@ bool is_ipv4(std::string_view s)
     return parts == 4;
 }
 
-// S3 bucket naming rules; returns "" when valid, else what is wrong.
-std::string bucket_problem(std::string_view b)
+// S3 bucket naming rules: what is wrong with b, if anything.
+result<void> check_bucket_name(std::string_view b)
 {
+    auto problem = [](const char* what) { return make_error(errc::config_invalid, what); };
     if (b.size() < 3 || b.size() > 63)
-        return "must be 3 to 63 characters long";
+        return problem("must be 3 to 63 characters long");
     for (char c : b)
         if (!(std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) ||
               c == '.' || c == '-'))
-            return "may contain only lower-case letters, digits, '.' and '-'";
+            return problem("may contain only lower-case letters, digits, '.' and '-'");
     auto alnum = [](char c) { return std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)); };
     if (!alnum(b.front()) || !alnum(b.back()))
-        return "must start and end with a letter or digit";
+        return problem("must start and end with a letter or digit");
     if (b.find("..") != std::string_view::npos)
-        return "must not contain '..'";
+        return problem("must not contain '..'");
     if (is_ipv4(b))
-        return "must not be an IP address";
+        return problem("must not be an IP address");
     if (b.starts_with("xn--") || b.starts_with("sthree-") || b.ends_with("-s3alias") || b.ends_with("--ol-s3"))
-        return "uses a prefix or suffix reserved by S3";
+        return problem("uses a prefix or suffix reserved by S3");
     return {};
 }
 
@@ -98,8 +107,8 @@ std::size_t edit_distance(std::string_view a, std::string_view b)
 
 // ---- the key table -------------------------------------------------------------------------
 
-// A setter returns "" on success, else what is wrong with the value (never the value of a secret).
-using setter = std::string (*)(config&, std::string_view);
+// A setter stores the value, or says what is wrong with it (never the value of a secret).
+using setter = result<void> (*)(config&, std::string_view);
 
 struct key_spec {
     std::string_view name;
@@ -108,56 +117,57 @@ struct key_spec {
     bool secret = false;
 };
 
-std::string set_duration(std::chrono::nanoseconds& out, std::string_view v)
+error invalid(std::string message) { return make_error(errc::config_invalid, std::move(message)); }
+
+result<void> set_duration(std::chrono::nanoseconds& out, std::string_view v)
 {
     auto d = parse_duration(v);
     if (!d)
-        return "'" + std::string(v) + "' is not a duration (examples: 30s, 5m, 1h30m, 250ms, 1.5h, 0)";
+        return invalid("'" + std::string(v) + "' is not a duration (examples: 30s, 5m, 1h30m, 250ms, 1.5h, 0)");
     out = *d;
     return {};
 }
 
-std::string set_size(std::uint64_t& out, std::string_view v, std::uint64_t min, std::uint64_t max)
+result<void> set_size(std::uint64_t& out, std::string_view v, std::uint64_t min, std::uint64_t max)
 {
     auto s = parse_size(v);
     if (!s)
-        return "'" + std::string(v) + "' is not a size (examples: 8MiB, 1GiB, 5000000)";
+        return invalid("'" + std::string(v) + "' is not a size (examples: 8MiB, 1GiB, 5000000)");
     if (*s < min || *s > max)
-        return "must be between " + format_size(min) + " and " + format_size(max);
+        return invalid("must be between " + format_size(min) + " and " + format_size(max));
     out = *s;
     return {};
 }
 
-std::string set_count(unsigned& out, std::string_view v, unsigned max)
+result<void> set_count(unsigned& out, std::string_view v, unsigned max)
 {
     unsigned n = 0;
     auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
     if (ec != std::errc() || end != v.data() + v.size() || n < 1 || n > max)
-        return "'" + std::string(v) + "' must be a whole number from 1 to " + std::to_string(max);
+        return invalid("'" + std::string(v) + "' must be a whole number from 1 to " + std::to_string(max));
     out = n;
-    return std::string();
+    return {};
 }
 
-std::string set_bool(bool& out, std::string_view v)
+result<void> set_bool(bool& out, std::string_view v)
 {
     auto b = parse_bool(v);
     if (!b)
-        return "'" + std::string(v) + "' is not true or false";
+        return invalid("'" + std::string(v) + "' is not true or false");
     out = *b;
     return {};
 }
 
-std::string set_endpoint(std::string& out, std::string_view v)
+result<void> set_endpoint(std::optional<s3::endpoint>& out, std::string_view v)
 {
-    if (!s3::parse_endpoint(v))
-        return "'" + std::string(v) + "' is not http(s)://host[:port] (no path, query or user name)";
-    out = std::string(v);
-    if (out.ends_with('/'))
-        out.pop_back();
+    auto ep = s3::parse_endpoint(v);
+    if (!ep)
+        return invalid("'" + std::string(v) + "' is not http(s)://host[:port] (no path, query or user name)");
+    out = std::move(*ep);
     return {};
 }
 
-std::string set_prefix(std::string& out, std::string_view v)
+result<void> set_prefix(std::string& out, std::string_view v)
 {
     while (!v.empty() && v.front() == '/')
         v.remove_prefix(1);
@@ -165,120 +175,119 @@ std::string set_prefix(std::string& out, std::string_view v)
     if (!p.empty() && p.back() != '/')
         p += '/';
     if (p.find("//") != std::string::npos)
-        return "must not contain '//'";
+        return invalid("must not contain '//'");
     if (!uri::is_valid_utf8(p))
-        return "must be valid UTF-8";
+        return invalid("must be valid UTF-8");
     out = p;
     return {};
 }
 
+result<void> set_text(std::string& out, std::string_view v)
+{
+    out = v;
+    return {};
+}
+
 const key_spec keys[] = {
-    {"aws_access_key", [](config& c, std::string_view v) { c.aws_access_key = v; return std::string(); }},
-    {"aws_secret_key", [](config& c, std::string_view v) { c.aws_secret_key = v; return std::string(); }, false, true},
-    {"aws_session_token", [](config& c, std::string_view v) { c.aws_session_token = v; return std::string(); }, false, true},
-    {"local_dir", [](config& c, std::string_view v) {
+    {"aws_access_key", [](config& c, std::string_view v) { return set_text(c.aws_access_key, v); }},
+    {"aws_secret_key", [](config& c, std::string_view v) { return set_text(c.aws_secret_key, v); }, false, true},
+    {"aws_session_token", [](config& c, std::string_view v) { return set_text(c.aws_session_token, v); }, false, true},
+    {"local_dir", [](config& c, std::string_view v) -> result<void> {
          if (v.empty())
-             return std::string("must not be empty");
+             return invalid("must not be empty");
          c.local_dir = std::string(v);
-         return std::string();
+         return {};
      }},
-    {"bucket_name", [](config& c, std::string_view v) {
-         auto why = bucket_problem(v);
-         if (!why.empty())
-             return "'" + std::string(v) + "' is not a valid bucket name: " + why;
+    {"bucket_name", [](config& c, std::string_view v) -> result<void> {
+         if (auto valid = check_bucket_name(v); !valid)
+             return invalid("'" + std::string(v) + "' is not a valid bucket name: " + valid.error().message);
          c.bucket_name = v;
-         return std::string();
+         return {};
      }},
     {"prefix", [](config& c, std::string_view v) { return set_prefix(c.prefix, v); }},
     {"sync_interval", [](config& c, std::string_view v) { return set_duration(c.sync_interval, v); }},
-    {"sync_marker_file", [](config& c, std::string_view v) {
+    {"sync_marker_file", [](config& c, std::string_view v) -> result<void> {
          if (v.empty() || v == "." || v == ".." || v.find('/') != std::string_view::npos || v.find('\0') != std::string_view::npos)
-             return "'" + std::string(v) + "' must be a plain file name (no '/')";
+             return invalid("'" + std::string(v) + "' must be a plain file name (no '/')");
          c.sync_marker_file = v;
-         return std::string();
+         return {};
      }},
-    {"region", [](config& c, std::string_view v) {
+    {"region", [](config& c, std::string_view v) -> result<void> {
          if (v.empty() || v.find_first_of(" /") != std::string_view::npos)
-             return "'" + std::string(v) + "' is not a region name (like us-east-1)";
+             return invalid("'" + std::string(v) + "' is not a region name (like us-east-1)");
          c.region = v;
-         return std::string();
+         return {};
      }},
     {"endpoint", [](config& c, std::string_view v) { return set_endpoint(c.endpoint, v); }},
-    {"path_style", [](config& c, std::string_view v) {
+    {"path_style", [](config& c, std::string_view v) -> result<void> {
          if (lower(v) == "auto") {
              c.path_style.reset();
-             return std::string();
+             return {};
          }
-         bool b = false;
-         auto why = set_bool(b, v);
-         if (why.empty())
-             c.path_style = b;
-         return why.empty() ? why : "'" + std::string(v) + "' is not true, false or auto";
+         auto b = parse_bool(v);
+         if (!b)
+             return invalid("'" + std::string(v) + "' is not true, false or auto");
+         c.path_style = *b;
+         return {};
      }},
-    {"ca_bundle", [](config& c, std::string_view v) { c.ca_bundle = v; return std::string(); }},
+    {"ca_bundle", [](config& c, std::string_view v) { return set_text(c.ca_bundle, v); }},
     {"concurrency", [](config& c, std::string_view v) { return set_count(c.concurrency, v, 4096); }},
     {"part_concurrency", [](config& c, std::string_view v) { return set_count(c.part_concurrency, v, 4096); }},
     {"list_concurrency", [](config& c, std::string_view v) { return set_count(c.list_concurrency, v, 64); }},
     {"settle_time", [](config& c, std::string_view v) { return set_duration(c.settle_time, v); }},
     {"progress_interval", [](config& c, std::string_view v) { return set_duration(c.progress_interval, v); }},
     {"overwrite_changed", [](config& c, std::string_view v) { return set_bool(c.overwrite_changed, v); }},
-    {"marker_location", [](config& c, std::string_view v) {
+    {"marker_location", [](config& c, std::string_view v) -> result<void> {
          const auto l = lower(v);
          if (l == "s3") c.markers = marker_location::s3;
          else if (l == "local") c.markers = marker_location::local;
          else if (l == "both") c.markers = marker_location::both;
-         else return "'" + std::string(v) + "' is not s3, local or both";
-         return std::string();
+         else return invalid("'" + std::string(v) + "' is not s3, local or both");
+         return {};
      }},
-    {"exclude", [](config& c, std::string_view v) {
+    {"exclude", [](config& c, std::string_view v) -> result<void> {
          if (v.empty())
-             return std::string("must not be empty");
+             return invalid("must not be empty");
          c.exclude.emplace_back(v);
-         return std::string();
+         return {};
      }, true},
     {"follow_symlinks", [](config& c, std::string_view v) { return set_bool(c.follow_symlinks, v); }},
     {"multipart_threshold", [](config& c, std::string_view v) {
          return set_size(c.multipart_threshold, v, 5ull << 20, 5ull << 30);
      }},
     {"part_size", [](config& c, std::string_view v) { return set_size(c.part_size, v, 5ull << 20, 5ull << 30); }},
-    {"storage_class", [](config& c, std::string_view v) {
+    {"storage_class", [](config& c, std::string_view v) -> result<void> {
          for (char ch : v)
              if (!std::isupper(static_cast<unsigned char>(ch)) && ch != '_' && !std::isdigit(static_cast<unsigned char>(ch)))
-                 return "'" + std::string(v) + "' is not a storage class (like STANDARD_IA)";
+                 return invalid("'" + std::string(v) + "' is not a storage class (like STANDARD_IA)");
          c.storage_class = v;
-         return std::string();
+         return {};
      }},
-    {"sse", [](config& c, std::string_view v) {
+    {"sse", [](config& c, std::string_view v) -> result<void> {
          if (v != "AES256" && v != "aws:kms")
-             return "'" + std::string(v) + "' is not AES256 or aws:kms";
+             return invalid("'" + std::string(v) + "' is not AES256 or aws:kms");
          c.sse = v;
-         return std::string();
+         return {};
      }},
-    {"sse_kms_key_id", [](config& c, std::string_view v) { c.sse_kms_key_id = v; return std::string(); }},
-    {"log_format", [](config& c, std::string_view v) {
-         if (v == "text") c.log_fmt = log_format::text;
-         else if (v == "json") c.log_fmt = log_format::json;
-         else return "'" + std::string(v) + "' is not text or json";
-         return std::string();
+    {"sse_kms_key_id", [](config& c, std::string_view v) { return set_text(c.sse_kms_key_id, v); }},
+    {"log_format", [](config& c, std::string_view v) -> result<void> {
+         c.log_fmt = log::parse_format(v);
+         if (!c.log_fmt)
+             return invalid("'" + std::string(v) + "' is not " + log::format_choices());
+         return {};
      }},
-    {"log_level", [](config& c, std::string_view v) {
-         if (v == "debug") c.log_lvl = log_level::debug;
-         else if (v == "info") c.log_lvl = log_level::info;
-         else if (v == "warn") c.log_lvl = log_level::warn;
-         else if (v == "error") c.log_lvl = log_level::error;
-         else return "'" + std::string(v) + "' is not debug, info, warn or error";
-         return std::string();
+    {"log_level", [](config& c, std::string_view v) -> result<void> {
+         c.log_lvl = log::parse_level(v);
+         if (!c.log_lvl)
+             return invalid("'" + std::string(v) + "' is not " + log::level_choices());
+         return {};
      }},
-    {"metrics_listen", [](config& c, std::string_view v) {
-         const auto colon = v.rfind(':');
-         unsigned port = 0;
-         const auto p = colon == std::string_view::npos ? std::string_view() : v.substr(colon + 1);
-         auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), port);
-         if (colon == std::string_view::npos || p.empty() || ec != std::errc() || end != p.data() + p.size() ||
-             port > 65535)
-             return "'" + std::string(v) + "' is not host:port (like 127.0.0.1:9108)";
-         c.metrics_listen = v;
-         return std::string();
+    {"metrics_listen", [](config& c, std::string_view v) -> result<void> {
+         auto listen = parse_listen_address(v);
+         if (!listen)
+             return listen.error();
+         c.metrics_listen = std::move(*listen);
+         return {};
      }},
 };
 
@@ -305,7 +314,136 @@ std::string suggestion(std::string_view name)
     return best ? "; did you mean '" + std::string(best->name) + "'?" : std::string();
 }
 
+// "/a/b/" -> "/a/b"; the root stays "/".
+std::filesystem::path without_trailing_slash(std::filesystem::path p)
+{
+    if (!p.has_filename() && p.has_relative_path())
+        p = p.parent_path();
+    return p;
+}
+
+// Pure: local_dir as far as it can be normalised without the filesystem.
+std::filesystem::path lexical_dir(const std::filesystem::path& dir)
+{
+    return without_trailing_slash(dir.lexically_normal());
+}
+
+bool is_host_name(std::string_view host)
+{
+    for (char c : host)
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '.' && c != '_')
+            return false;
+    return true;
+}
+
 } // namespace
+
+// ---- typed values ---------------------------------------------------------------------------
+
+std::string listen_address::to_string() const
+{
+    const bool ipv6 = host.find(':') != std::string::npos;
+    return (ipv6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
+
+result<listen_address> parse_listen_address(std::string_view text)
+{
+    const auto quoted = "'" + std::string(text) + "'";
+    std::string_view host;
+    std::string_view port;
+    bool bracketed = false;
+    if (text.find("://") != std::string_view::npos)
+        return invalid(quoted + " is host:port, not a URL (like localhost:9108)");
+    if (text.starts_with('[')) { // [::1]:9108
+        const auto close = text.find(']');
+        if (close == std::string_view::npos || text.substr(close + 1, 1) != ":")
+            return invalid(quoted + " is not host:port (like localhost:9108, 127.0.0.1:9108 or [::1]:9108)");
+        host = text.substr(1, close - 1);
+        port = text.substr(close + 2);
+        bracketed = true;
+    } else {
+        const auto colon = text.rfind(':');
+        if (colon == std::string_view::npos)
+            return invalid(quoted + " is not host:port (like localhost:9108, 127.0.0.1:9108 or [::1]:9108)");
+        host = text.substr(0, colon);
+        port = text.substr(colon + 1);
+        if (host.find(':') != std::string_view::npos)
+            return invalid(quoted + ": an IPv6 address goes in brackets, like [::1]:9108");
+    }
+    unsigned number = 0;
+    auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), number);
+    if (port.empty() || ec != std::errc() || end != port.data() + port.size() || number > 65535)
+        return invalid(quoted + " has no valid port (a number from 0 to 65535 after the last ':')");
+    if (bracketed) {
+        in6_addr ignored{};
+        if (::inet_pton(AF_INET6, std::string(host).c_str(), &ignored) != 1)
+            return invalid(quoted + ": '" + std::string(host) + "' in brackets is not an IPv6 address");
+    } else if (!is_host_name(host)) {
+        return invalid(quoted + ": '" + std::string(host) + "' is not a host name or IP address");
+    }
+    listen_address out;
+    out.host = std::string(host);
+    out.port = static_cast<std::uint16_t>(number);
+    return out;
+}
+
+result<std::vector<std::string>> resolve_listen_host(std::string_view host)
+{
+    if (host.empty())
+        return std::vector<std::string>{"0.0.0.0"};
+    const std::string name(host);
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE;
+    addrinfo* found = nullptr;
+    const int rc = ::getaddrinfo(name.c_str(), nullptr, &hints, &found);
+    if (rc != 0)
+        return make_error(errc::resolve_failed, "'" + name + "' does not resolve (" +
+                                                    (rc == EAI_SYSTEM ? std::strerror(errno) : ::gai_strerror(rc)) +
+                                                    "); use a host name this machine resolves or an IP address");
+    std::vector<std::string> out;
+    for (const addrinfo* a = found; a; a = a->ai_next) {
+        char text[INET6_ADDRSTRLEN] = {};
+        bool ok = false;
+        if (a->ai_family == AF_INET && a->ai_addrlen >= sizeof(sockaddr_in)) {
+            sockaddr_in sa{};
+            std::memcpy(&sa, a->ai_addr, sizeof sa);
+            ok = ::inet_ntop(AF_INET, &sa.sin_addr, text, sizeof text) != nullptr;
+        } else if (a->ai_family == AF_INET6 && a->ai_addrlen >= sizeof(sockaddr_in6)) {
+            sockaddr_in6 sa{};
+            std::memcpy(&sa, a->ai_addr, sizeof sa);
+            ok = ::inet_ntop(AF_INET6, &sa.sin6_addr, text, sizeof text) != nullptr;
+        }
+        if (ok && std::find(out.begin(), out.end(), text) == out.end())
+            out.emplace_back(text);
+    }
+    ::freeaddrinfo(found);
+    if (out.empty())
+        return make_error(errc::resolve_failed, "'" + name + "' resolves to no IPv4 or IPv6 address");
+    return out;
+}
+
+std::string target_id::key() const
+{
+    return local_dir.string() + "\n" + (endpoint ? endpoint->url() : std::string()) + "\n" + bucket + "\n" + prefix;
+}
+
+std::string target_id::describe() const
+{
+    return local_dir.string() + " to s3://" + bucket + "/" + prefix;
+}
+
+std::filesystem::path canonical_dir(const std::filesystem::path& dir)
+{
+    std::error_code ec;
+    auto resolved = std::filesystem::canonical(dir, ec);
+    if (ec) { // gone since it was checked: the best that can be said without it
+        resolved = std::filesystem::absolute(dir, ec);
+        resolved = (ec ? dir : resolved).lexically_normal();
+    }
+    return without_trailing_slash(std::move(resolved));
+}
 
 std::string config_diagnostic::to_string() const
 {
@@ -358,8 +496,8 @@ config_outcome parse_config(std::string_view text, std::string_view filename, co
             continue;
         }
         c.lines.try_emplace(std::string(key), lineno);
-        if (auto why = spec->set(c, value); !why.empty())
-            error(lineno, key, spec->secret ? "invalid value" : why);
+        if (auto set = spec->set(c, value); !set)
+            error(lineno, key, spec->secret ? "invalid value" : set.error().message);
     }
 
     for (const char* required : {"local_dir", "bucket_name"})
@@ -379,8 +517,8 @@ config_outcome parse_config(std::string_view text, std::string_view filename, co
     if (!c.lines.count("endpoint")) {
         for (const char* var : {"AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"}) {
             if (auto v = env_value(var)) {
-                if (auto why = set_endpoint(c.endpoint, *v); !why.empty())
-                    error(0, var, "environment variable " + why);
+                if (auto set = set_endpoint(c.endpoint, *v); !set)
+                    error(0, var, "environment variable " + set.error().message);
                 break;
             }
         }
@@ -404,6 +542,7 @@ config_outcome parse_config(std::string_view text, std::string_view filename, co
     }
     if (!c.sse_kms_key_id.empty() && c.sse != "aws:kms")
         error(c.lines["sse_kms_key_id"], "sse_kms_key_id", "requires sse = aws:kms");
+    c.target = {lexical_dir(c.local_dir), c.endpoint, c.bucket_name, c.prefix};
 
     if (out.errors.empty())
         out.cfg = std::move(c);
@@ -466,9 +605,17 @@ config_outcome load_config(const std::filesystem::path& file, const env_lookup& 
         error("local_dir", "'" + c.local_dir.string() + "' does not exist");
     else if (!std::filesystem::is_directory(c.local_dir, ec))
         error("local_dir", "'" + c.local_dir.string() + "' is not a directory");
+    else
+        c.target.local_dir = canonical_dir(c.local_dir);
     if (!c.ca_bundle.empty() && ::access(c.ca_bundle.c_str(), R_OK) != 0)
         error("ca_bundle", "'" + c.ca_bundle + "' cannot be read" +
                                (c.lines.count("ca_bundle") ? "" : " (from AWS_CA_BUNDLE)"));
+    if (c.metrics_listen) {
+        if (auto addresses = resolve_listen_host(c.metrics_listen->host))
+            c.metrics_listen->addresses = std::move(*addresses);
+        else
+            error("metrics_listen", addresses.error().message);
+    }
     if (c.aws_access_key.empty() || c.aws_secret_key.empty())
         load_shared_credentials(c, env);
     struct stat st{};
@@ -497,7 +644,7 @@ std::string describe(const config& c)
     line("sync_interval", format_duration(c.sync_interval));
     line("sync_marker_file", c.sync_marker_file);
     line("region", c.region);
-    line("endpoint", when(c.endpoint, "(AWS)"));
+    line("endpoint", c.endpoint ? c.endpoint->url() : "(AWS)");
     line("path_style", c.path_style ? yes(*c.path_style) : "auto");
     line("ca_bundle", when(c.ca_bundle, "(system store)"));
     line("concurrency", std::to_string(c.concurrency));
@@ -517,10 +664,20 @@ std::string describe(const config& c)
     line("storage_class", when(c.storage_class, "(default)"));
     line("sse", when(c.sse, "(none)"));
     line("sse_kms_key_id", when(c.sse_kms_key_id, "(none)"));
-    line("log_format", c.log_fmt.value_or(log_format::text) == log_format::json ? "json" : "text");
-    static constexpr const char* levels[] = {"debug", "info", "warn", "error"};
-    line("log_level", levels[static_cast<int>(c.log_lvl.value_or(log_level::info))]);
-    line("metrics_listen", when(c.metrics_listen, "(off)"));
+    line("log_format", std::string(log::name(c.log_fmt.value_or(log_format::text))));
+    line("log_level", std::string(log::name(c.log_lvl.value_or(log_level::info))));
+    std::string listen = "(off)";
+    if (c.metrics_listen) {
+        listen = c.metrics_listen->to_string();
+        const auto& addresses = c.metrics_listen->addresses;
+        if (!addresses.empty() && addresses != std::vector<std::string>{c.metrics_listen->host}) {
+            listen += " (listens on ";
+            for (std::size_t i = 0; i < addresses.size(); ++i)
+                listen += (i ? ", " : "") + addresses[i];
+            listen += ")";
+        }
+    }
+    line("metrics_listen", listen);
     return out;
 }
 

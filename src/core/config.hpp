@@ -2,6 +2,9 @@
 // filesystem or the environment. See docs/configuration.md for the reference.
 #pragma once
 
+#include "core/errc.hpp"
+#include "protocol/s3_url.hpp"
+
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -18,6 +21,46 @@ enum class log_format { text, json };
 enum class log_level { debug, info, warn, error };
 enum class marker_location { s3, local, both };
 
+// metrics_listen: where the metrics server listens. Parsed from "host:port"; the host is a name,
+// an IPv4 address or a bracketed IPv6 address, empty for every IPv4 address (":9108").
+struct listen_address {
+    std::string host;                   // as written, IPv6 without brackets; "" = 0.0.0.0
+    std::uint16_t port = 0;             // 0 = any free port
+    std::vector<std::string> addresses; // numeric addresses host resolves to (load_config), in
+                                        // the resolver's order, each once; all of them are bound
+
+    std::string to_string() const;      // "host:port", IPv6 in brackets
+    // The setting itself: what it resolved to is not compared.
+    bool operator==(const listen_address& o) const { return host == o.host && port == o.port; }
+};
+
+// Pure: "host:port" -> listen_address (addresses left empty).
+result<listen_address> parse_listen_address(std::string_view text);
+
+// What host resolves to (getaddrinfo), as numeric addresses; "" is 0.0.0.0. An error names the
+// host and the resolver's reason.
+result<std::vector<std::string>> resolve_listen_host(std::string_view host);
+
+// What a syncd process syncs, computed once when the configuration is loaded: two configurations
+// with equal target_ids write the same objects, so they share a lock and a marker cache, and a
+// reload between them is not a change of target.
+struct target_id {
+    std::filesystem::path local_dir;   // absolute, symlinks resolved, no '.', '..' or trailing '/'
+    std::optional<s3::endpoint> endpoint; // nullopt = AWS
+    std::string bucket;
+    std::string prefix;                // normalised as config::prefix
+
+    bool operator==(const target_id&) const = default;
+    // One line per part (local_dir, endpoint URL or "", bucket, prefix): what the state files'
+    // names are hashed from.
+    std::string key() const;
+    std::string describe() const;      // "/data/runs to s3://bucket/prefix/"
+};
+
+// local_dir as target_id holds it: canonical (symlinks resolved) when it exists, else made
+// absolute and normalised lexically; never with a trailing '/'.
+std::filesystem::path canonical_dir(const std::filesystem::path& dir);
+
 struct config {
     std::string source;               // file name, for messages
     std::map<std::string, unsigned> lines; // key -> line it was set on (first line for repeatable)
@@ -32,7 +75,7 @@ struct config {
     std::chrono::nanoseconds sync_interval{0};
     std::string sync_marker_file = "syncd.txt";
     std::string region;               // resolved: file, else AWS_REGION, else us-east-1
-    std::string endpoint;             // "" = AWS; else "http(s)://host[:port]" (no trailing '/')
+    std::optional<s3::endpoint> endpoint; // nullopt = AWS
     std::optional<bool> path_style;   // nullopt = auto
     std::string ca_bundle;            // "" = system store
     unsigned concurrency = 64;        // requests in flight at most
@@ -51,7 +94,11 @@ struct config {
     std::string sse_kms_key_id;
     std::optional<log_format> log_fmt;
     std::optional<log_level> log_lvl;
-    std::string metrics_listen;       // "" = off; else host:port
+    std::optional<listen_address> metrics_listen; // nullopt = off
+
+    // local_dir, endpoint, bucket and prefix as one value: parse_config fills it with local_dir
+    // normalised lexically, load_config with local_dir resolved on the filesystem.
+    target_id target;
 };
 
 struct config_diagnostic {
@@ -76,8 +123,9 @@ using env_lookup = std::function<std::optional<std::string>(std::string_view nam
 // credentials). Missing credentials are not an error here (other sources may exist later).
 config_outcome parse_config(std::string_view text, std::string_view filename, const env_lookup& env);
 
-// Reads the file and parses it, then checks what needs the filesystem: local_dir exists and is a
-// directory, ca_bundle is readable; warns when the file holds a secret and is group/other-readable.
+// Reads the file and parses it, then checks what needs the filesystem or the network: local_dir
+// exists and is a directory (and is resolved into target), ca_bundle is readable,
+// metrics_listen's host resolves; warns when the file holds a secret and is group/other-readable.
 // Without credentials from the file or the environment, reads the AWS shared files: profile
 // AWS_PROFILE (else "default") from AWS_SHARED_CREDENTIALS_FILE (else ~/.aws/credentials), then
 // from AWS_CONFIG_FILE (else ~/.aws/config).

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <ctime>
 #include <mutex>
+#include <utility>
 
 namespace syncd::log {
 namespace {
@@ -23,15 +24,39 @@ state& current()
     return s;
 }
 
-const char* level_name(log_level l)
+constexpr std::pair<std::string_view, log_level> level_names[] = {
+    {"debug", log_level::debug}, {"info", log_level::info}, {"warn", log_level::warn}, {"error", log_level::error}};
+constexpr std::pair<std::string_view, log_format> format_names[] = {{"text", log_format::text}, {"json", log_format::json}};
+
+template <class Enum, std::size_t N>
+std::optional<Enum> find_value(const std::pair<std::string_view, Enum> (&table)[N], std::string_view name)
 {
-    switch (l) {
-    case log_level::debug: return "debug";
-    case log_level::info: return "info";
-    case log_level::warn: return "warn";
-    case log_level::error: return "error";
+    for (const auto& [n, v] : table)
+        if (n == name)
+            return v;
+    return std::nullopt;
+}
+
+template <class Enum, std::size_t N>
+std::string_view find_name(const std::pair<std::string_view, Enum> (&table)[N], Enum value)
+{
+    for (const auto& [n, v] : table)
+        if (v == value)
+            return n;
+    return table[0].first; // unreachable: every enumerator is in its table
+}
+
+// "a, b or c"
+template <class Enum, std::size_t N>
+std::string choices(const std::pair<std::string_view, Enum> (&table)[N])
+{
+    std::string out;
+    for (std::size_t i = 0; i < N; ++i) {
+        if (i > 0)
+            out += i + 1 == N ? " or " : ", ";
+        out += table[i].first;
     }
-    return "info";
+    return out;
 }
 
 std::string timestamp()
@@ -49,6 +74,13 @@ std::string timestamp()
 }
 
 } // namespace
+
+std::optional<log_level> parse_level(std::string_view n) { return find_value(level_names, n); }
+std::optional<log_format> parse_format(std::string_view n) { return find_value(format_names, n); }
+std::string_view name(log_level level) { return find_name(level_names, level); }
+std::string_view name(log_format format) { return find_name(format_names, format); }
+std::string level_choices() { return choices(level_names); }
+std::string format_choices() { return choices(format_names); }
 
 void configure(log_format format, log_level level)
 {
@@ -72,14 +104,14 @@ void write(log_level level, std::string_view event, std::string_view message, fi
     if (s.format == log_format::json) {
         nlohmann::json j;
         j["ts"] = timestamp();
-        j["level"] = level_name(level);
+        j["level"] = std::string(name(level));
         j["event"] = event;
         j["msg"] = message;
         for (const auto& [key, v] : f)
             std::visit([&](const auto& x) { j[std::string(key)] = x; }, v);
         line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     } else {
-        line = timestamp() + " " + level_name(level) + " " + std::string(message);
+        line = timestamp() + " " + std::string(name(level)) + " " + std::string(message);
     }
     line += '\n';
     std::lock_guard lock(s.mutex);

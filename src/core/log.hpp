@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -15,6 +16,15 @@ namespace syncd::log {
 using value = std::variant<std::string, std::int64_t, std::uint64_t, double, bool>;
 using field = std::pair<std::string_view, value>;
 using fields = std::initializer_list<field>;
+
+// The names of levels and formats, one table for the configuration file, the command line and
+// the log lines themselves: "debug", "info", "warn", "error"; "text", "json". Exact, lower case.
+std::optional<log_level> parse_level(std::string_view name);
+std::optional<log_format> parse_format(std::string_view name);
+std::string_view name(log_level level);
+std::string_view name(log_format format);
+std::string level_choices();  // "debug, info, warn or error"
+std::string format_choices(); // "text or json"
 
 void configure(log_format format, log_level level);
 bool enabled(log_level level);

@@ -53,14 +53,23 @@ std::filesystem::path default_state_dir(const env_lookup& env)
     return "/var/lib/syncd";
 }
 
-std::filesystem::path marker_cache_path(const std::filesystem::path& state_dir, const config& cfg)
+namespace {
+
+std::string state_file_name(const target_id& target, std::string_view kind)
 {
-    std::error_code ec;
-    const auto dir = std::filesystem::weakly_canonical(cfg.local_dir, ec);
-    const std::string identity = (ec ? cfg.local_dir : dir).string() + "\n" + cfg.endpoint + "\n" +
-                                 cfg.bucket_name + "\n" + cfg.prefix;
-    const auto h = crypto::hex(crypto::sha256(identity)).substr(0, 16);
-    return state_dir / (h + ".markers.json");
+    return crypto::hex(crypto::sha256(target.key())).substr(0, 16) + "." + std::string(kind);
+}
+
+} // namespace
+
+std::filesystem::path marker_cache_path(const std::filesystem::path& state_dir, const target_id& target)
+{
+    return state_dir / state_file_name(target, "markers.json");
+}
+
+std::filesystem::path lock_file_path(const std::filesystem::path& state_dir, const target_id& target)
+{
+    return state_dir / state_file_name(target, "lock");
 }
 
 marker_cache load_marker_cache(const std::filesystem::path& file)
@@ -69,13 +78,15 @@ marker_cache load_marker_cache(const std::filesystem::path& file)
     return text ? parse_marker_cache(*text) : marker_cache{};
 }
 
-std::string save_marker_cache(const std::filesystem::path& file, const marker_cache& cache)
+result<void> write_marker_cache(const std::filesystem::path& file, const marker_cache& cache)
 {
     std::error_code ec;
     std::filesystem::create_directories(file.parent_path(), ec);
     if (ec)
-        return "cannot create " + file.parent_path().string() + ": " + ec.message();
-    return write_atomic(file.parent_path(), file.filename().string(), serialize(cache));
+        return make_error(errc::file_unreadable, "cannot create " + file.parent_path().string() + ": " + ec.message());
+    if (auto why = write_atomic(file.parent_path(), file.filename().string(), serialize(cache)); !why.empty())
+        return make_error(errc::file_unreadable, why);
+    return {};
 }
 
 } // namespace syncd

@@ -1,4 +1,4 @@
-// syncd's local state directory: the marker cache (and, later, the process lock).
+// syncd's local state directory: per target, the marker cache and the process lock's file.
 //
 // The marker cache remembers, per marker key, the ETag S3 gave the marker object and the digest
 // written in it. It is only a cache: a cached digest is trusted only while the listing shows the
@@ -7,6 +7,7 @@
 #pragma once
 
 #include "core/config.hpp"
+#include "core/errc.hpp"
 
 #include <filesystem>
 #include <set>
@@ -36,11 +37,24 @@ marker_cache parse_marker_cache(std::string_view json); // empty on anything unr
 // /var/lib/syncd.
 std::filesystem::path default_state_dir(const env_lookup& env);
 
-// One file per (endpoint, bucket, prefix, local_dir): "<hash>.markers.json".
-std::filesystem::path marker_cache_path(const std::filesystem::path& state_dir, const config& cfg);
+// A target's files in the state directory are named "<h>.<kind>", h being the first 16 hex
+// digits of the SHA-256 of target.key(): equal targets share them, however local_dir is spelled.
+std::filesystem::path marker_cache_path(const std::filesystem::path& state_dir, const target_id& target); // <h>.markers.json
+std::filesystem::path lock_file_path(const std::filesystem::path& state_dir, const target_id& target);    // <h>.lock
+inline std::filesystem::path marker_cache_path(const std::filesystem::path& state_dir, const config& cfg)
+{
+    return marker_cache_path(state_dir, cfg.target);
+}
 
 marker_cache load_marker_cache(const std::filesystem::path& file);
-// Returns "" on success, else the reason.
-std::string save_marker_cache(const std::filesystem::path& file, const marker_cache& cache);
+// Writes the cache atomically, creating the state directory if needed.
+result<void> write_marker_cache(const std::filesystem::path& file, const marker_cache& cache);
+// The same, "" on success: kept only until sync_cycle.cpp calls write_marker_cache (another
+// change owns that file); remove it then.
+inline std::string save_marker_cache(const std::filesystem::path& file, const marker_cache& cache)
+{
+    auto written = write_marker_cache(file, cache);
+    return written ? std::string() : written.error().message;
+}
 
 } // namespace syncd

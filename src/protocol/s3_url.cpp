@@ -1,5 +1,6 @@
 #include "protocol/s3_url.hpp"
 
+#include "core/text.hpp"
 #include "core/uri.hpp"
 
 #include <charconv>
@@ -25,6 +26,11 @@ std::string endpoint::describe() const
 {
     std::string h = is_ipv6(host) ? "[" + host + "]" : host;
     return std::string(tls ? "https://" : "http://") + h + ":" + std::to_string(port);
+}
+
+std::string endpoint::url() const
+{
+    return std::string(tls ? "https://" : "http://") + host_header();
 }
 
 std::optional<endpoint> parse_endpoint(std::string_view url)
@@ -66,6 +72,8 @@ std::optional<endpoint> parse_endpoint(std::string_view url)
     if (host.empty())
         return std::nullopt;
     ep.host = std::string(host);
+    for (auto& c : ep.host)
+        c = ascii_lower(c);
     ep.port = default_port(ep.tls);
     if (!port.empty() || url.ends_with(':')) {
         unsigned value = 0;
@@ -89,12 +97,12 @@ std::string addressing::path_for(std::string_view key) const
     return path;
 }
 
-std::optional<addressing> make_addressing(std::string_view endpoint_url, std::string_view region,
-                                          std::string_view bucket, std::optional<bool> path_style)
+addressing make_addressing(const std::optional<endpoint>& custom, std::string_view region, std::string_view bucket,
+                           std::optional<bool> path_style)
 {
     addressing a;
     a.bucket = std::string(bucket);
-    if (endpoint_url.empty()) {
+    if (!custom) {
         a.path_style = path_style.value_or(bucket.find('.') != std::string_view::npos);
         a.ep.tls = true;
         a.ep.port = 443;
@@ -103,10 +111,7 @@ std::optional<addressing> make_addressing(std::string_view endpoint_url, std::st
             a.ep.host = a.bucket + "." + a.ep.host;
         return a;
     }
-    auto ep = parse_endpoint(endpoint_url);
-    if (!ep)
-        return std::nullopt;
-    a.ep = *ep;
+    a.ep = *custom;
     a.path_style = path_style.value_or(true);
     if (!a.path_style)
         a.ep.host = a.bucket + "." + a.ep.host;

@@ -17,9 +17,15 @@ struct endpoint {
 
     std::string host_header() const; // host, bracketed if IPv6, with ":port" unless default
     std::string describe() const;    // "https://host:port"
+    // The canonical URL: "http://host" or "https://host:8443" (no default port, no trailing
+    // '/'), so that every spelling of one endpoint reads the same.
+    std::string url() const;
+
+    bool operator==(const endpoint&) const = default;
 };
 
-// "http(s)://host[:port][/]" -> endpoint; nullopt if malformed.
+// "http(s)://host[:port][/]" -> endpoint; nullopt if malformed. The host is lower-cased (host
+// names and IPv6 hex digits are case-insensitive).
 std::optional<endpoint> parse_endpoint(std::string_view url);
 
 struct addressing {
@@ -31,11 +37,11 @@ struct addressing {
     std::string path_for(std::string_view key) const;
 };
 
-// endpoint_url empty = AWS: https://BUCKET.s3.REGION.amazonaws.com, or path style at
+// No custom endpoint = AWS: https://BUCKET.s3.REGION.amazonaws.com, or path style at
 // https://s3.REGION.amazonaws.com for bucket names with dots (their TLS certificates do not
 // match) or when path_style says so. Custom endpoints use path style unless path_style=false.
-std::optional<addressing> make_addressing(std::string_view endpoint_url, std::string_view region,
-                                          std::string_view bucket, std::optional<bool> path_style);
+addressing make_addressing(const std::optional<endpoint>& custom, std::string_view region, std::string_view bucket,
+                           std::optional<bool> path_style);
 
 // The request target as sent on the wire: encoded path, then "?" and the encoded query (in the
 // given order) when there is one.

@@ -287,6 +287,124 @@ class Service(TempDirTest):
         rc, _ = self.stop(p)
         self.assertEqual(rc, 0)
 
+    def test_sighup_during_a_cycle_reloads_when_the_cycle_ends(self):
+        # Not at the next tick, a whole sync_interval later.
+        bucket = MOTO.make_bucket(self.bucket_name())
+        write_tree(self.tree, {f"f{i}.bin": os.urandom(100) for i in range(4)})
+        proxy = FaultProxy(MOTO)
+        self.addCleanup(proxy.stop)
+        proxy.delay_puts = 0.5
+        self.configure(proxy.endpoint, bucket, sync_interval="1m", concurrency=1)
+        p = self.start()
+        self.assertTrue(wait_for(lambda: any(q.method == "PUT" for q in proxy.requests()), 10), self.stderr())
+        p.send_signal(signal.SIGHUP)
+        self.assertTrue(wait_for(lambda: "re-read when this cycle ends" in self.stderr(), 5), self.stderr())
+        self.assertTrue(wait_for(lambda: "configuration reloaded" in self.stderr(), 20), self.stderr())
+        self.assertEqual(self.stderr().count("sync cycle started"), 1, "reloaded before the next cycle")
+        rc, _ = self.stop(p)
+        self.assertEqual(rc, 0, self.stderr())
+
+    def test_sighup_with_local_dir_spelled_otherwise_reloads_and_keeps_syncing(self):
+        # Issue 16: a trailing '/' (or a symlink to the same directory) is the same target, so a
+        # reload keeps the lock it holds instead of being refused by it.
+        bucket = MOTO.make_bucket(self.bucket_name())
+        write_tree(self.tree, {"a.txt": "a"})
+        self.configure(MOTO.endpoint, bucket, sync_interval="1s")
+        p = self.start()
+        self.assertTrue(wait_for(lambda: "syncd.txt" in self.keys(bucket), 10), self.stderr())
+        link = os.path.join(self.tmp, "link-to-tree")
+        os.symlink(self.tree, link)
+        for n, local_dir in enumerate([self.tree + "/", link, link + "/./"], start=1):
+            self.configure(MOTO.endpoint, bucket, sync_interval="1s", local_dir=local_dir)
+            p.send_signal(signal.SIGHUP)
+            self.assertTrue(wait_for(lambda: self.stderr().count("configuration reloaded") == n, 10),
+                            f"reload {n} ({local_dir}):\n{self.stderr()}")
+            self.assertNotIn("refusing", self.stderr())
+            self.assertNotIn("keeping the previous configuration", self.stderr())
+            write_tree(self.tree, {f"after-{n}.txt": str(n)})
+            self.assertTrue(wait_for(lambda: f"after-{n}.txt" in self.keys(bucket), 10), self.stderr())
+        self.assertIsNone(p.poll())
+        # The lock is still held: a second process for the same target is refused.
+        r = subprocess.run([SYNCD, "--once", self.conf], env=clean_env(self.state),
+                           capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("already syncing", r.stderr)
+        self.assertIn(f"pid {p.pid})", r.stderr)
+        rc, _ = self.stop(p)
+        self.assertEqual(rc, 0, self.stderr())
+
+    def test_metrics_listen_takes_a_host_name(self):
+        bucket = MOTO.make_bucket(self.bucket_name())
+        write_tree(self.tree, {"a.txt": "a"})
+        port = free_port()
+        self.configure(MOTO.endpoint, bucket, sync_interval="1s", metrics_listen=f"localhost:{port}")
+        r = self.syncd("--check-config")
+        self.assertExit(r, 0)
+        p = self.start()
+
+        def healthz(host):
+            try:
+                with urllib.request.urlopen(f"http://{host}:{port}/healthz", timeout=5) as resp:
+                    return resp.status
+            except urllib.error.HTTPError as e:
+                return e.code
+            except OSError:
+                return None
+        self.assertEqual(wait_for(lambda: healthz("localhost"), 15), 200, self.stderr())
+        # Every address the name stands for is served, the ones the start-up line names.
+        serving = re.search(r"serving /metrics and /healthz on localhost:%d \((.*)\)" % port, self.stderr())
+        self.assertTrue(serving, self.stderr())
+        addresses = serving.group(1).split(", ")
+        self.assertIn(f"127.0.0.1:{port}", addresses)
+        for address in addresses:
+            self.assertEqual(healthz(address.rsplit(":", 1)[0]), 200, address)
+        self.assertIsNone(p.poll())
+        rc, _ = self.stop(p)
+        self.assertEqual(rc, 0, self.stderr())
+        # --check-config shows what the name stands for.
+        self.assertIn(f"metrics_listen = localhost:{port} (listens on ", self.syncd("--check-config").stdout)
+
+    def test_metrics_listen_host_that_does_not_resolve_is_refused_with_its_line(self):
+        bucket = MOTO.make_bucket(self.bucket_name())
+        write_tree(self.tree, {"a.txt": "a"})
+        self.configure(MOTO.endpoint, bucket, metrics_listen="no-such-host.invalid:9108")
+        with open(self.conf) as f:
+            line = 1 + [l.split(" =")[0] for l in f].index("metrics_listen")
+        expected = f"syncd: {self.conf}:{line}: metrics_listen: 'no-such-host.invalid' does not resolve"
+        r = self.syncd("--check-config")
+        self.assertExit(r, 2)
+        self.assertIn(expected, r.stderr)
+        r = self.syncd("--once")
+        self.assertExit(r, 2)
+        self.assertIn(expected, r.stderr)
+        self.assertIn("configuration invalid; nothing was done", r.stderr)
+        self.assertEqual(self.keys(bucket), set())
+
+    def test_secret_permission_warning_is_given_once(self):
+        bucket = MOTO.make_bucket(self.bucket_name())
+        write_tree(self.tree, {"a.txt": "a"})
+        self.configure(MOTO.endpoint, bucket, aws_secret_key="a-secret")
+        os.chmod(self.conf, 0o644)
+        warning = "holds a secret and is readable by group or others"
+        for args in (["--check-config"], ["--once"], ["--dry-run"]):
+            r = self.syncd(*args)
+            self.assertExit(r, 0)
+            self.assertEqual(r.stderr.count(warning), 1, f"{args}:\n{r.stderr}")
+
+        # A service warns at start, and a reload that leaves the file as it was does not say it
+        # again; a reload after the file was fixed and made readable again does.
+        self.configure(MOTO.endpoint, bucket, aws_secret_key="a-secret", sync_interval="1s")
+        os.chmod(self.conf, 0o644)
+        p = self.start()
+        self.assertTrue(wait_for(lambda: "syncd.txt" in self.keys(bucket), 10), self.stderr())
+        for n, mode in enumerate([0o644, 0o644, 0o600, 0o640], start=1):
+            os.chmod(self.conf, mode)
+            p.send_signal(signal.SIGHUP)
+            self.assertTrue(wait_for(lambda: self.stderr().count("configuration reloaded") == n, 10), self.stderr())
+            self.assertEqual(self.stderr().count(warning), 1 if n < 4 else 2, f"reload {n}:\n{self.stderr()}")
+        rc, _ = self.stop(p)
+        self.assertEqual(rc, 0, self.stderr())
+
     def test_clean_shutdown_as_pid_1(self):
         bucket = MOTO.make_bucket(self.bucket_name())
         write_tree(self.tree, {f"d/f{i}.bin": os.urandom(500) for i in range(10)})

@@ -1,12 +1,15 @@
 #include "core/config.hpp"
 #include "core/units.hpp"
+#include "temp_dir.hpp"
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <random>
+#include <set>
 #include <sys/stat.h>
 
 using namespace syncd;
@@ -154,7 +157,8 @@ TEST_CASE("config: values of every key are validated")
                           "metrics_listen = 127.0.0.1:9108\nregion = eu-west-1\nca_bundle = /etc/ca.pem\n");
     REQUIRE_MESSAGE(o.cfg, all_errors(o));
     const auto& c = *o.cfg;
-    CHECK(c.endpoint == "http://127.0.0.1:9000");
+    REQUIRE(c.endpoint);
+    CHECK(c.endpoint->url() == "http://127.0.0.1:9000");
     CHECK(c.path_style == std::optional<bool>(false));
     CHECK(c.concurrency == 8);
     CHECK(c.part_concurrency == 3);
@@ -168,6 +172,9 @@ TEST_CASE("config: values of every key are validated")
     CHECK(c.part_size == (5u << 20));
     CHECK(c.log_fmt == std::optional<log_format>(log_format::json));
     CHECK(c.log_lvl == std::optional<log_level>(log_level::debug));
+    REQUIRE(c.metrics_listen);
+    CHECK(c.metrics_listen->host == "127.0.0.1");
+    CHECK(c.metrics_listen->port == 9108);
     CHECK(c.region == "eu-west-1");
     CHECK(c.ca_bundle == "/etc/ca.pem");
 }
@@ -198,7 +205,8 @@ TEST_CASE("config: the environment fills in what the file leaves out")
                           {"AWS_SESSION_TOKEN", "ENVTOKEN"}});
     REQUIRE(o.cfg);
     CHECK(o.cfg->region == "ap-south-1");
-    CHECK(o.cfg->endpoint == "http://127.0.0.1:1234");
+    REQUIRE(o.cfg->endpoint);
+    CHECK(o.cfg->endpoint->url() == "http://127.0.0.1:1234");
     CHECK(o.cfg->ca_bundle == "/ca.pem");
     CHECK(o.cfg->aws_access_key == "ENVKEY");
     CHECK(o.cfg->aws_secret_key == "ENVSECRET");
@@ -250,6 +258,198 @@ TEST_CASE("config: load_config checks local_dir and warns about readable secrets
 
     CHECK(!load_config(dir / "nope.conf", env_of({})).cfg);
     std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("config: log_level and log_format take the log's own names, with its messages")
+{
+    const std::string base = "local_dir=/tmp\nbucket_name=abc\n";
+    CHECK(all_errors(parse(base + "log_level = loud\n")).find("syncd.conf:3: log_level: 'loud' is not debug, info, warn or error") !=
+          std::string::npos);
+    CHECK(all_errors(parse(base + "log_format = xml\n")).find("syncd.conf:3: log_format: 'xml' is not text or json") !=
+          std::string::npos);
+    CHECK(!parse(base + "log_level = INFO\n").cfg); // exact, as on the command line
+    for (auto [text, level] : std::vector<std::pair<std::string, log_level>>{
+             {"debug", log_level::debug}, {"info", log_level::info}, {"warn", log_level::warn}, {"error", log_level::error}}) {
+        CAPTURE(text);
+        auto o = parse(base + "log_level = " + text + "\n");
+        REQUIRE(o.cfg);
+        CHECK(o.cfg->log_lvl == std::optional<log_level>(level));
+        CHECK(describe(*o.cfg).find("log_level = " + text + "\n") != std::string::npos);
+    }
+    auto json = parse(base + "log_format = json\n");
+    REQUIRE(json.cfg);
+    CHECK(describe(*json.cfg).find("log_format = json\n") != std::string::npos);
+    CHECK(describe(*parse(base).cfg).find("log_format = text\nlog_level = info\n") != std::string::npos);
+}
+
+TEST_CASE("listen address: host and port, parsed once")
+{
+    struct good_case {
+        std::string text, host;
+        unsigned port;
+        std::string shown;
+    };
+    for (const auto& g : std::vector<good_case>{{"127.0.0.1:9108", "127.0.0.1", 9108, "127.0.0.1:9108"},
+                                                {"0.0.0.0:0", "0.0.0.0", 0, "0.0.0.0:0"},
+                                                {"localhost:9108", "localhost", 9108, "localhost:9108"},
+                                                {"metrics-1.example.net:65535", "metrics-1.example.net", 65535,
+                                                 "metrics-1.example.net:65535"},
+                                                {"[::1]:9108", "::1", 9108, "[::1]:9108"},
+                                                {"[::]:80", "::", 80, "[::]:80"},
+                                                {"[fe80::1:2]:1", "fe80::1:2", 1, "[fe80::1:2]:1"},
+                                                {":9108", "", 9108, ":9108"}}) {
+        CAPTURE(g.text);
+        auto a = parse_listen_address(g.text);
+        REQUIRE_MESSAGE(a.has_value(), (a ? "" : a.error().message));
+        CHECK(a->host == g.host);
+        CHECK(a->port == g.port);
+        CHECK(a->addresses.empty());
+        CHECK(a->to_string() == g.shown);
+    }
+    struct bad_case {
+        std::string text, says;
+    };
+    for (const auto& b : std::vector<bad_case>{{"nowhere", "is not host:port"},
+                                               {"", "is not host:port"},
+                                               {"localhost:", "port"},
+                                               {"localhost:65536", "port"},
+                                               {"localhost:99999999999", "port"},
+                                               {"localhost:-1", "port"},
+                                               {"localhost:+1", "port"},
+                                               {"localhost:91o8", "port"},
+                                               {"localhost:http", "port"},
+                                               {"::1:9108", "brackets, like [::1]:9108"},
+                                               {"[::1]9108", "is not host:port"},
+                                               {"[::1]", "is not host:port"},
+                                               {"[::1:9108", "is not host:port"},
+                                               {"[]:9108", "not an IPv6 address"},
+                                               {"[localhost]:9108", "not an IPv6 address"},
+                                               {"[127.0.0.1]:9108", "not an IPv6 address"},
+                                               {"local host:9108", "not a host name"},
+                                               {"http://localhost:9108", "not a URL"},
+                                               {"user@localhost:9108", "not a host name"}}) {
+        CAPTURE(b.text);
+        auto a = parse_listen_address(b.text);
+        REQUIRE(!a);
+        CHECK(a.error().message.find("'" + b.text + "'") == 0);
+        CHECK(a.error().message.find(b.says) != std::string::npos);
+    }
+    CHECK(*parse_listen_address("localhost:9108") == *parse_listen_address("localhost:9108"));
+    CHECK(!(*parse_listen_address("localhost:9108") == *parse_listen_address("localhost:9109")));
+}
+
+TEST_CASE("listen address: host names resolve, addresses stay as written, unknown names are errors")
+{
+    auto local = resolve_listen_host("localhost");
+    REQUIRE_MESSAGE(local.has_value(), (local ? "" : local.error().message));
+    REQUIRE(!local->empty());
+    for (const auto& a : *local)
+        CHECK((a.starts_with("127.") || a == "::1"));
+    CHECK(std::set<std::string>(local->begin(), local->end()).size() == local->size()); // each once
+    CHECK(*resolve_listen_host("127.0.0.1") == std::vector<std::string>{"127.0.0.1"});
+    CHECK(*resolve_listen_host("::1") == std::vector<std::string>{"::1"});
+    CHECK(*resolve_listen_host("") == std::vector<std::string>{"0.0.0.0"});
+    auto unknown = resolve_listen_host("no-such-host.invalid");
+    REQUIRE(!unknown);
+    CHECK(unknown.error().code == make_error_code(errc::resolve_failed));
+    CHECK(unknown.error().message.find("'no-such-host.invalid' does not resolve") == 0);
+}
+
+TEST_CASE("config: load_config resolves metrics_listen, and names file and line when it cannot")
+{
+    testing::temp_dir tmp;
+    const auto file = tmp.path / "syncd.conf";
+    auto load = [&](const std::string& listen) {
+        std::ofstream(file, std::ios::trunc) << "bucket_name = abc\nlocal_dir = " << tmp.path.string()
+                                             << "\n# metrics\nmetrics_listen = " << listen << "\n";
+        return load_config(file, env_of({}));
+    };
+    auto named = load("localhost:9108");
+    REQUIRE_MESSAGE(named.cfg, all_errors(named));
+    REQUIRE(named.cfg->metrics_listen);
+    CHECK(named.cfg->metrics_listen->host == "localhost");
+    CHECK(!named.cfg->metrics_listen->addresses.empty());
+    CHECK(describe(*named.cfg).find("metrics_listen = localhost:9108 (listens on ") != std::string::npos);
+
+    auto numeric = load("127.0.0.1:0");
+    REQUIRE(numeric.cfg);
+    CHECK(numeric.cfg->metrics_listen->addresses == std::vector<std::string>{"127.0.0.1"});
+    CHECK(describe(*numeric.cfg).find("metrics_listen = 127.0.0.1:0\n") != std::string::npos);
+
+    auto unknown = load("no-such-host.invalid:9108");
+    CHECK(!unknown.cfg);
+    REQUIRE(unknown.errors.size() == 1);
+    CHECK(unknown.errors[0].line == 4);
+    CHECK(unknown.errors[0].to_string().find(file.string() + ":4: metrics_listen: 'no-such-host.invalid' does not resolve") ==
+          0);
+    CHECK(describe(*parse("local_dir=/tmp\nbucket_name=abc\n").cfg).find("metrics_listen = (off)\n") != std::string::npos);
+}
+
+TEST_CASE("config: target_id is one value however local_dir is spelled")
+{
+    testing::temp_dir tmp;
+    const auto runs = tmp.path / "data" / "runs";
+    std::filesystem::create_directories(runs);
+    std::filesystem::create_directories(tmp.path / "data" / "other");
+    std::filesystem::create_directory_symlink(runs, tmp.path / "link");
+    std::filesystem::create_directory_symlink("data/runs", tmp.path / "relative-link");
+    const auto file = tmp.path / "syncd.conf";
+    auto target_of = [&](const std::string& local_dir, const std::string& more = "") {
+        std::ofstream(file, std::ios::trunc) << "bucket_name = abc\nlocal_dir = " << local_dir << "\n" << more;
+        auto o = load_config(file, env_of({}));
+        REQUIRE_MESSAGE(o.cfg, all_errors(o));
+        return o.cfg->target;
+    };
+    const auto base = target_of(runs.string());
+    CHECK(base.local_dir == std::filesystem::canonical(runs));
+    CHECK(base.local_dir.has_filename());
+    CHECK(base.bucket == "abc");
+    CHECK(base.prefix.empty());
+    CHECK(!base.endpoint);
+    for (const auto& same : {runs.string() + "/", runs.string() + "//", runs.string() + "/.", runs.string() + "/./",
+                             (tmp.path / "data" / "." / "runs").string(), (tmp.path / "data" / "other" / ".." / "runs").string(),
+                             (tmp.path / "link").string(), (tmp.path / "link").string() + "/",
+                             (tmp.path / "relative-link").string(), (tmp.path / "." / "link" / ".").string()}) {
+        CAPTURE(same);
+        CHECK(target_of(same) == base);
+    }
+    CHECK(target_of(runs.string(), "prefix = p\n") == target_of(runs.string() + "/", "prefix = /p/\n"));
+    CHECK(target_of(runs.string(), "endpoint = http://127.0.0.1:9000/\n") ==
+          target_of((tmp.path / "link").string(), "endpoint = http://127.0.0.1:9000\n"));
+    CHECK(target_of(runs.string(), "endpoint = http://LOCALHOST:80\n") ==
+          target_of(runs.string(), "endpoint = http://localhost\n"));
+
+    // Anything else is another target.
+    CHECK(target_of((tmp.path / "data" / "other").string()) != base);
+    CHECK(target_of(runs.string(), "prefix = p\n") != base);
+    CHECK(target_of(runs.string(), "endpoint = http://127.0.0.1:9000\n") != base);
+    CHECK(target_of(runs.string(), "endpoint = http://127.0.0.1:9000\n") !=
+          target_of(runs.string(), "endpoint = https://127.0.0.1:9000\n"));
+    auto other_bucket = base;
+    other_bucket.bucket = "abd";
+    CHECK(other_bucket != base);
+    // Settings outside the target do not make another one.
+    CHECK(target_of(runs.string(), "sync_interval = 5m\nconcurrency = 3\nregion = eu-west-1\n") == base);
+
+    CHECK(base.describe() == base.local_dir.string() + " to s3://abc/");
+    CHECK(target_of(runs.string(), "prefix = p\n").describe() == base.local_dir.string() + " to s3://abc/p/");
+}
+
+TEST_CASE("config: without the filesystem, the target's local_dir is normalised lexically")
+{
+    auto target = [](const std::string& dir) {
+        auto o = parse("local_dir = " + dir + "\nbucket_name = abc\n");
+        REQUIRE(o.cfg);
+        CHECK(o.cfg->local_dir == dir); // what the user wrote, for messages and the walk
+        return o.cfg->target.local_dir;
+    };
+    CHECK(target("/data/runs") == "/data/runs");
+    CHECK(target("/data/runs/") == "/data/runs");
+    CHECK(target("/data/./runs/.") == "/data/runs");
+    CHECK(target("/data/x/../runs") == "/data/runs");
+    CHECK(target("/") == "/");
+    CHECK(canonical_dir("/no-such-dir-for-syncd/a/../b/") == "/no-such-dir-for-syncd/b");
+    CHECK(canonical_dir("/") == "/");
 }
 
 TEST_CASE("duration: Go syntax")

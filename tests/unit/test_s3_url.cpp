@@ -34,43 +34,57 @@ TEST_CASE("s3_url: endpoints parse with scheme, host and port")
     CHECK(!parse_endpoint("http://::1:80"));
 }
 
+TEST_CASE("s3_url: every spelling of one endpoint is the same value, with one canonical URL")
+{
+    const auto plain = parse_endpoint("http://127.0.0.1:9000");
+    REQUIRE(plain);
+    CHECK(plain->url() == "http://127.0.0.1:9000");
+    for (auto same : {"http://127.0.0.1:9000/", "http://127.0.0.1:09000"}) {
+        CAPTURE(same);
+        CHECK(parse_endpoint(same) == plain);
+    }
+    const auto named = parse_endpoint("https://S3.Example.NET:443/");
+    REQUIRE(named);
+    CHECK(named->host == "s3.example.net");
+    CHECK(named->url() == "https://s3.example.net");
+    CHECK(parse_endpoint("https://s3.example.net") == named);
+    CHECK(parse_endpoint("http://s3.example.net") != named);
+    CHECK(parse_endpoint("https://s3.example.net:8443") != named);
+    CHECK(parse_endpoint("http://[::1]:80")->url() == "http://[::1]");
+    CHECK(parse_endpoint("http://[::1]:8080")->url() == "http://[::1]:8080");
+}
+
 TEST_CASE("s3_url: AWS addressing is virtual-hosted, dotted buckets use path style")
 {
-    auto a = make_addressing("", "eu-west-1", "my-bucket", std::nullopt);
-    REQUIRE(a);
-    CHECK(!a->path_style);
-    CHECK(a->ep.tls);
-    CHECK(a->ep.host == "my-bucket.s3.eu-west-1.amazonaws.com");
-    CHECK(a->path_for("run1/a.txt") == "/run1/a.txt");
-    CHECK(a->path_for("") == "/");
+    auto a = make_addressing(std::nullopt, "eu-west-1", "my-bucket", std::nullopt);
+    CHECK(!a.path_style);
+    CHECK(a.ep.tls);
+    CHECK(a.ep.host == "my-bucket.s3.eu-west-1.amazonaws.com");
+    CHECK(a.path_for("run1/a.txt") == "/run1/a.txt");
+    CHECK(a.path_for("") == "/");
 
-    a = make_addressing("", "us-east-1", "my.dotted.bucket", std::nullopt);
-    REQUIRE(a);
-    CHECK(a->path_style);
-    CHECK(a->ep.host == "s3.us-east-1.amazonaws.com");
-    CHECK(a->path_for("k") == "/my.dotted.bucket/k");
+    a = make_addressing(std::nullopt, "us-east-1", "my.dotted.bucket", std::nullopt);
+    CHECK(a.path_style);
+    CHECK(a.ep.host == "s3.us-east-1.amazonaws.com");
+    CHECK(a.path_for("k") == "/my.dotted.bucket/k");
 
-    a = make_addressing("", "us-east-1", "plain", true);
-    REQUIRE(a);
-    CHECK(a->path_style);
-    CHECK(a->ep.host == "s3.us-east-1.amazonaws.com");
+    a = make_addressing(std::nullopt, "us-east-1", "plain", true);
+    CHECK(a.path_style);
+    CHECK(a.ep.host == "s3.us-east-1.amazonaws.com");
 }
 
 TEST_CASE("s3_url: custom endpoints default to path style")
 {
-    auto a = make_addressing("http://127.0.0.1:4569", "us-east-1", "bkt", std::nullopt);
-    REQUIRE(a);
-    CHECK(a->path_style);
-    CHECK(a->ep.host == "127.0.0.1");
-    CHECK(a->path_for("x/y") == "/bkt/x/y");
-    CHECK(a->path_for("") == "/bkt");
+    auto a = make_addressing(parse_endpoint("http://127.0.0.1:4569"), "us-east-1", "bkt", std::nullopt);
+    CHECK(a.path_style);
+    CHECK(a.ep.host == "127.0.0.1");
+    CHECK(a.ep.port == 4569);
+    CHECK(a.path_for("x/y") == "/bkt/x/y");
+    CHECK(a.path_for("") == "/bkt");
 
-    a = make_addressing("https://s3.example.net", "us-east-1", "bkt", false);
-    REQUIRE(a);
-    CHECK(!a->path_style);
-    CHECK(a->ep.host == "bkt.s3.example.net");
-
-    CHECK(!make_addressing("not a url", "us-east-1", "bkt", std::nullopt));
+    a = make_addressing(parse_endpoint("https://s3.example.net"), "us-east-1", "bkt", false);
+    CHECK(!a.path_style);
+    CHECK(a.ep.host == "bkt.s3.example.net");
 }
 
 TEST_CASE("s3_url: request targets encode keys once and keep slashes")

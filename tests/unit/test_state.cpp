@@ -1,9 +1,13 @@
 #include "engine/state.hpp"
 
+#include "core/crypto.hpp"
+#include "temp_dir.hpp"
+
 #include <doctest/doctest.h>
 
 #include <optional>
 #include <string>
+#include <vector>
 
 using namespace syncd;
 
@@ -47,4 +51,54 @@ TEST_CASE("state directory: SYNCD_STATE_DIR, XDG_STATE_HOME, HOME, then /var/lib
     CHECK(default_state_dir(env_of("", "", "/h")) == "/h/.local/state/syncd");
     CHECK(default_state_dir(env_of("", "", "/")) == "/var/lib/syncd");
     CHECK(default_state_dir(env_of("", "", "")) == "/var/lib/syncd");
+}
+
+TEST_CASE("state files are named after the target: one name per target, unchanged across versions")
+{
+    target_id t{"/data/runs", s3::parse_endpoint("http://127.0.0.1:9000"), "bkt", "p/"};
+    // The name hashes the same text as before targets were a type, so an upgrade keeps its
+    // marker cache and, above all, its lock: an old and a new syncd still exclude each other.
+    const auto h = crypto::hex(crypto::sha256("/data/runs\nhttp://127.0.0.1:9000\nbkt\np/")).substr(0, 16);
+    CHECK(marker_cache_path("/s", t) == std::filesystem::path("/s/" + h + ".markers.json"));
+    CHECK(lock_file_path("/s", t) == std::filesystem::path("/s/" + h + ".lock"));
+
+    config cfg;
+    cfg.target = t;
+    CHECK(marker_cache_path("/s", cfg) == marker_cache_path("/s", t));
+
+    auto same = t;
+    same.endpoint = s3::parse_endpoint("http://127.0.0.1:9000/");
+    CHECK(lock_file_path("/s", same) == lock_file_path("/s", t));
+
+    auto aws = t;
+    aws.endpoint.reset();
+    const auto h_aws = crypto::hex(crypto::sha256("/data/runs\n\nbkt\np/")).substr(0, 16);
+    CHECK(lock_file_path("/s", aws) == std::filesystem::path("/s/" + h_aws + ".lock"));
+
+    for (auto change : std::vector<void (*)(target_id&)>{
+             [](target_id& x) { x.local_dir = "/data/runs2"; }, [](target_id& x) { x.bucket = "bkt2"; },
+             [](target_id& x) { x.prefix = "q/"; }, [](target_id& x) { x.endpoint->port = 9001; }}) {
+        auto other = t;
+        change(other);
+        CHECK(lock_file_path("/s", other) != lock_file_path("/s", t));
+        CHECK(marker_cache_path("/s", other) != marker_cache_path("/s", t));
+    }
+}
+
+TEST_CASE("the marker cache is written atomically, or says why not")
+{
+    testing::temp_dir tmp;
+    marker_cache c;
+    c.markers["k"] = {"e", "d"};
+    const auto file = tmp.path / "state" / "x.markers.json";
+    auto written = write_marker_cache(file, c);
+    REQUIRE(written.has_value());
+    CHECK(load_marker_cache(file).markers.at("k").etag == "e");
+
+    tmp.file("not-a-dir");
+    auto refused = write_marker_cache(tmp.path / "not-a-dir" / "x.markers.json", c);
+    REQUIRE(!refused);
+    CHECK(refused.error().message.find("cannot create " + (tmp.path / "not-a-dir").string()) == 0);
+    CHECK(save_marker_cache(tmp.path / "not-a-dir" / "x.markers.json", c) == refused.error().message);
+    CHECK(save_marker_cache(file, c).empty());
 }
