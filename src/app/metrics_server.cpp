@@ -151,14 +151,14 @@ result<std::unique_ptr<metrics_server>> metrics_server::start(asio::any_io_execu
             continue;
         }
         if (ec)
-            return make_error(errc::config_invalid, "cannot listen on " + listen.to_string() + " for metrics" +
+            return make_error(errc::listen_failed, "cannot listen on " + listen.to_string() + " for metrics" +
                                                         (listen.addresses.size() > 1 ? " (" + show(ep) + ")" : "") +
                                                         ": " + ec.message());
         port = d->acceptors.back().local_endpoint(ec).port(); // the others take the port the first picked
         where += (where.empty() ? "" : ", ") + show(tcp::endpoint(address, port));
     }
     if (d->acceptors.empty())
-        return make_error(errc::config_invalid, "cannot listen on " + listen.to_string() +
+        return make_error(errc::listen_failed, "cannot listen on " + listen.to_string() +
                                                     " for metrics: none of its addresses exists on this machine");
     for (auto& acceptor : d->acceptors)
         asio::co_spawn(ex, d->accept_loop(acceptor), asio::detached);

@@ -20,8 +20,8 @@ result<process_lock> process_lock::acquire(const std::filesystem::path& state_di
     auto path = lock_file_path(state_dir, target);
     const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0)
-        return make_error(errc::file_unreadable, "cannot open lock file " + path.string() + ": " + std::strerror(errno) +
-                                                     " (set SYNCD_STATE_DIR to a writable directory)");
+        return make_system_error(errno, "cannot open lock file " + path.string() + ": " + std::strerror(errno) +
+                                            " (set SYNCD_STATE_DIR to a writable directory)");
     if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
         const int err = errno;
         char holder[32] = {};
@@ -29,10 +29,10 @@ result<process_lock> process_lock::acquire(const std::filesystem::path& state_di
         ::close(fd);
         const std::string pid = n > 0 ? std::string(holder, static_cast<std::size_t>(n)) : std::string("?");
         if (err == EWOULDBLOCK)
-            return make_error(errc::config_invalid, "another syncd (pid " + pid.substr(0, pid.find('\n')) +
+            return make_error(errc::target_locked, "another syncd (pid " + pid.substr(0, pid.find('\n')) +
                                                         ") is already syncing " + target.describe() + " (lock " +
                                                         path.string() + "); refusing to run a second one");
-        return make_error(errc::file_unreadable, "cannot lock " + path.string() + ": " + std::strerror(err));
+        return make_system_error(err, "cannot lock " + path.string() + ": " + std::strerror(err));
     }
     const auto pid = std::to_string(::getpid()) + "\n";
     if (::ftruncate(fd, 0) == 0)

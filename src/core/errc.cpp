@@ -12,6 +12,9 @@ public:
     {
         switch (static_cast<errc>(ev)) {
         case errc::ok: return "success";
+        case errc::config_invalid: return "invalid configuration value";
+        case errc::target_locked: return "another syncd is syncing this target";
+        case errc::listen_failed: return "cannot listen for metrics";
         case errc::file_changed: return "file changed while it was read";
         case errc::resolve_failed: return "host name could not be resolved";
         case errc::connect_failed: return "could not connect to the endpoint";
@@ -59,6 +62,14 @@ error make_error(errc e, std::string message)
     err.code = make_error_code(e);
     err.message = std::move(message);
     return err;
+}
+
+error make_system_error(int err, std::string message)
+{
+    error e;
+    e.code = boost::system::error_code(err, boost::system::system_category());
+    e.message = std::move(message);
+    return e;
 }
 
 std::string error::to_string() const

@@ -11,6 +11,10 @@ namespace syncd {
 
 enum class errc {
     ok = 0,             // never an error: a zero error_code means success, so no failure may have 0
+    // configuration and start-up (exit status 2)
+    config_invalid,     // a setting's value is wrong (the config parser's diagnostics carry file and line)
+    target_locked,      // another syncd holds the process lock of this target
+    listen_failed,      // the metrics listener cannot be opened
     // local side
     file_changed,       // the file ended before the request body did (it shrank while being sent)
     // transport
@@ -56,6 +60,8 @@ struct error {
 };
 
 error make_error(errc e, std::string message);
+// A failed system call: errno in the system category; to_string() adds its text to message.
+error make_system_error(int err, std::string message);
 
 template <class T>
 using result = boost::system::result<T, error>;

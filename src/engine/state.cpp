@@ -83,10 +83,8 @@ result<void> write_marker_cache(const std::filesystem::path& file, const marker_
     std::error_code ec;
     std::filesystem::create_directories(file.parent_path(), ec);
     if (ec)
-        return make_error(errc::file_unreadable, "cannot create " + file.parent_path().string() + ": " + ec.message());
-    if (auto why = write_atomic(file.parent_path(), file.filename().string(), serialize(cache)); !why.empty())
-        return make_error(errc::file_unreadable, why);
-    return {};
+        return make_system_error(ec.value(), "cannot create " + file.parent_path().string());
+    return write_file_atomic(file.parent_path(), file.filename().string(), serialize(cache));
 }
 
 } // namespace syncd

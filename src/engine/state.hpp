@@ -41,20 +41,9 @@ std::filesystem::path default_state_dir(const env_lookup& env);
 // digits of the SHA-256 of target.key(): equal targets share them, however local_dir is spelled.
 std::filesystem::path marker_cache_path(const std::filesystem::path& state_dir, const target_id& target); // <h>.markers.json
 std::filesystem::path lock_file_path(const std::filesystem::path& state_dir, const target_id& target);    // <h>.lock
-inline std::filesystem::path marker_cache_path(const std::filesystem::path& state_dir, const config& cfg)
-{
-    return marker_cache_path(state_dir, cfg.target);
-}
 
 marker_cache load_marker_cache(const std::filesystem::path& file);
 // Writes the cache atomically, creating the state directory if needed.
 result<void> write_marker_cache(const std::filesystem::path& file, const marker_cache& cache);
-// The same, "" on success: kept only until sync_cycle.cpp calls write_marker_cache (another
-// change owns that file); remove it then.
-inline std::string save_marker_cache(const std::filesystem::path& file, const marker_cache& cache)
-{
-    auto written = write_marker_cache(file, cache);
-    return written ? std::string() : written.error().message;
-}
 
 } // namespace syncd

@@ -121,7 +121,7 @@ public:
             // 5xx or dropped connections included), the endpoint is unusable for this cycle.
             fail_cycle(listing.error(), true);
         } else {
-            cache_file_ = marker_cache_path(opt_.state_dir, cfg_);
+            cache_file_ = marker_cache_path(opt_.state_dir, cfg_.target);
             cache_ = load_marker_cache(cache_file_);
             // Named, not temporaries: GCC 12 mishandles temporaries with destructors inside a
             // co_await full-expression.
@@ -520,8 +520,8 @@ private:
             if (obj != remote_.end() && obj->second.etag == m.etag)
                 fresh_cache_.markers.try_emplace(key, m);
         }
-        if (auto why = save_marker_cache(cache_file_, fresh_cache_); !why.empty())
-            log::warn("state", "marker cache not saved (" + why +
+        if (auto saved = write_marker_cache(cache_file_, fresh_cache_); !saved)
+            log::warn("state", "marker cache not saved (" + saved.error().to_string() +
                                    "); the next cycle reads markers back from S3 instead");
     }
 

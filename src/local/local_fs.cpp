@@ -27,14 +27,6 @@ struct fd_guard {
     }
 };
 
-error io_error(std::string what, int err)
-{
-    error e;
-    e.code = boost::system::error_code(err, boost::system::system_category());
-    e.message = std::move(what);
-    return e;
-}
-
 } // namespace
 
 stable_file::stable_file(const std::filesystem::path& path, const file_entry& f, bool follow, bool check_now)
@@ -124,7 +116,7 @@ result<void> write_file_atomic(const std::filesystem::path& dir, const std::stri
     fd_guard fd{::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644)};
     if (fd.fd < 0) {
         const int err = errno;
-        return io_error("cannot create " + temp.string(), err);
+        return make_system_error(err, "cannot create " + temp.string());
     }
     std::size_t done = 0;
     while (done < data.size()) {
@@ -134,22 +126,16 @@ result<void> write_file_atomic(const std::filesystem::path& dir, const std::stri
         if (n < 0) {
             const int err = errno;
             ::unlink(temp.c_str());
-            return io_error("cannot write " + temp.string(), err);
+            return make_system_error(err, "cannot write " + temp.string());
         }
         done += static_cast<std::size_t>(n);
     }
     if (::fsync(fd.fd) != 0 || ::rename(temp.c_str(), (dir / name).c_str()) != 0) {
         const int err = errno;
         ::unlink(temp.c_str());
-        return io_error("cannot put " + (dir / name).string() + " in place", err);
+        return make_system_error(err, "cannot put " + (dir / name).string() + " in place");
     }
     return {};
-}
-
-std::string write_atomic(const std::filesystem::path& dir, const std::string& name, std::string_view data)
-{
-    auto written = write_file_atomic(dir, name, data);
-    return written ? std::string() : written.error().to_string();
 }
 
 std::optional<std::string> read_small_file(const std::filesystem::path& path)

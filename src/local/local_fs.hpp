@@ -71,10 +71,6 @@ file_contents read_stable(const std::filesystem::path& path, const file_entry& e
 // the errno (system category).
 result<void> write_file_atomic(const std::filesystem::path& dir, const std::string& name, std::string_view data);
 
-// write_file_atomic with the error as text, "" on success. Only for save_marker_cache
-// (engine/state.cpp) until that returns result<void> too; remove then.
-std::string write_atomic(const std::filesystem::path& dir, const std::string& name, std::string_view data);
-
 // Reads a small file whole; empty optional when it does not exist or cannot be read.
 std::optional<std::string> read_small_file(const std::filesystem::path& path);
 

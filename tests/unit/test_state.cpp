@@ -64,7 +64,7 @@ TEST_CASE("state files are named after the target: one name per target, unchange
 
     config cfg;
     cfg.target = t;
-    CHECK(marker_cache_path("/s", cfg) == marker_cache_path("/s", t));
+    CHECK(marker_cache_path("/s", cfg.target) == marker_cache_path("/s", t));
 
     auto same = t;
     same.endpoint = s3::parse_endpoint("http://127.0.0.1:9000/");
@@ -99,6 +99,5 @@ TEST_CASE("the marker cache is written atomically, or says why not")
     auto refused = write_marker_cache(tmp.path / "not-a-dir" / "x.markers.json", c);
     REQUIRE(!refused);
     CHECK(refused.error().message.find("cannot create " + (tmp.path / "not-a-dir").string()) == 0);
-    CHECK(save_marker_cache(tmp.path / "not-a-dir" / "x.markers.json", c) == refused.error().message);
-    CHECK(save_marker_cache(file, c).empty());
+    CHECK(refused.error().code.category() == boost::system::system_category());
 }
