@@ -1,7 +1,5 @@
 #include "app/process_lock.hpp"
 
-#include <utility>
-
 #include "engine/state.hpp"
 
 #include <cerrno>
@@ -10,6 +8,7 @@
 #include <string>
 #include <sys/file.h>
 #include <unistd.h>
+#include <utility>
 
 namespace syncd {
 
@@ -37,13 +36,10 @@ result<process_lock> process_lock::acquire(const std::filesystem::path& state_di
     const auto pid = std::to_string(::getpid()) + "\n";
     if (::ftruncate(fd, 0) == 0)
         (void)!::pwrite(fd, pid.data(), pid.size(), 0);
-    return process_lock(fd, std::move(path));
+    return process_lock(fd);
 }
 
-process_lock::process_lock(process_lock&& other) noexcept : fd_(other.fd_), path_(std::move(other.path_))
-{
-    other.fd_ = -1;
-}
+process_lock::process_lock(process_lock&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
 
 process_lock& process_lock::operator=(process_lock&& other) noexcept
 {
@@ -51,7 +47,6 @@ process_lock& process_lock::operator=(process_lock&& other) noexcept
         if (fd_ >= 0)
             ::close(fd_);
         fd_ = std::exchange(other.fd_, -1);
-        path_ = std::move(other.path_);
     }
     return *this;
 }

@@ -7,7 +7,6 @@
 #include "core/errc.hpp"
 
 #include <filesystem>
-#include <string>
 
 namespace syncd {
 
@@ -20,12 +19,9 @@ public:
     process_lock& operator=(process_lock&& other) noexcept;
     ~process_lock();
 
-    const std::filesystem::path& path() const { return path_; }
-
 private:
-    process_lock(int fd, std::filesystem::path path) : fd_(fd), path_(std::move(path)) {}
+    explicit process_lock(int fd) : fd_(fd) {}
     int fd_ = -1;
-    std::filesystem::path path_;
 };
 
 } // namespace syncd

@@ -460,7 +460,6 @@ config_outcome parse_config(std::string_view text, std::string_view filename, co
 {
     config_outcome out;
     config c;
-    c.source = filename;
     auto error = [&](unsigned line, std::string_view key, std::string message) {
         out.errors.push_back({std::string(filename), line, std::string(key), std::move(message)});
     };

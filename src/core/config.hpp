@@ -62,7 +62,6 @@ struct target_id {
 std::filesystem::path canonical_dir(const std::filesystem::path& dir);
 
 struct config {
-    std::string source;               // file name, for messages
     std::map<std::string, unsigned> lines; // key -> line it was set on (first line for repeatable)
 
     std::string aws_access_key;
@@ -117,17 +116,17 @@ struct config_outcome {
 
 using env_lookup = std::function<std::optional<std::string>(std::string_view name)>;
 
-// Pure: parses and validates text (no filesystem access). env supplies AWS_REGION,
-// AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, AWS_CA_BUNDLE and the credential variables
-// AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN (used only when the file has no
-// credentials). Missing credentials are not an error here (other sources may exist later).
+// Pure: parses and validates text (no filesystem access). env supplies AWS_REGION (else
+// AWS_DEFAULT_REGION), AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, AWS_CA_BUNDLE and the credential
+// variables AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN (used only when the file
+// has no credentials). Missing credentials are not an error here: load_config looks further.
 config_outcome parse_config(std::string_view text, std::string_view filename, const env_lookup& env);
 
 // Reads the file and parses it, then checks what needs the filesystem or the network: local_dir
 // exists and is a directory (and is resolved into target), ca_bundle is readable,
 // metrics_listen's host resolves; warns when the file holds a secret and is group/other-readable.
 // Without credentials from the file or the environment, reads the AWS shared files: profile
-// AWS_PROFILE (else "default") from AWS_SHARED_CREDENTIALS_FILE (else ~/.aws/credentials), then
+// AWS_PROFILE (else AWS_DEFAULT_PROFILE, else "default") from AWS_SHARED_CREDENTIALS_FILE (else ~/.aws/credentials), then
 // from AWS_CONFIG_FILE (else ~/.aws/config).
 config_outcome load_config(const std::filesystem::path& file, const env_lookup& env);
 

@@ -2,7 +2,6 @@
 #pragma once
 
 #include "core/config.hpp"
-#include "core/errc.hpp"
 #include "core/progress.hpp"
 #include "core/stop_signal.hpp"
 #include "engine/cycle_report.hpp"
@@ -11,11 +10,8 @@
 
 #include <boost/asio/awaitable.hpp>
 
-#include <chrono>
-#include <cstdint>
+#include <cstddef>
 #include <filesystem>
-#include <optional>
-#include <string>
 
 namespace syncd {
 

@@ -19,7 +19,7 @@ TEST_CASE("process lock: one holder per target, and the same target however it i
     {
         auto first = process_lock::acquire(state, t);
         REQUIRE_MESSAGE(first.has_value(), (first ? "" : first.error().message));
-        CHECK(first->path() == lock_file_path(state, t));
+        CHECK(std::filesystem::exists(lock_file_path(state, t)));
 
         // A second acquire, even by the same process (as a reload would), is refused: flock(2)
         // locks belong to an open file, not to a process.
