@@ -295,6 +295,9 @@ class FaultProxy:
       hold_bodies {key: n}: the next PUT of key has its body read up to byte n, then the proxy sets
                   `held` and reads no more until `release` is set (the sender stalls mid-body);
                   a body that then ends early is not forwarded, its connection is closed
+      etag_answers {key: (etag, extra_headers)}: the answer to a PutObject of key (not a part) has
+                  its ETag header replaced by etag (None: removed) and the headers in the dict
+                  extra_headers added; the object is stored as sent
       down        True: every connection is closed at once (endpoint gone)
     """
 
@@ -306,6 +309,7 @@ class FaultProxy:
         self.corrupt_keys = set()
         self.lose_completion_answers = {}
         self.hold_bodies = {}
+        self.etag_answers = {}
         self.held = threading.Event()
         self.release = threading.Event()
         self.down = False
@@ -369,6 +373,15 @@ class FaultProxy:
                     headers = [(k, v) for k, v in resp.getheaders()
                                if k.lower() not in ("transfer-encoding", "connection", "content-length")]
                     conn.close()
+                    with proxy.lock:
+                        rewrite = proxy.etag_answers.get(key) if (
+                            self.command == "PUT" and "uploadId=" not in self.path) else None
+                    if rewrite is not None:
+                        etag, extra = rewrite
+                        headers = [(k, v) for k, v in headers if k.lower() != "etag"]
+                        if etag is not None:
+                            headers.append(("ETag", etag))
+                        headers += list((extra or {}).items())
                 with proxy.lock:
                     proxy.log.append(Request(self.command, self.path, status, start, time.monotonic()))
                     lose = not gone and completion and proxy.lose_completion_answers.get(key, 0) > 0

@@ -1,0 +1,126 @@
+"""Issue 17, part 1: no verification without evidence. A PutObject answer whose ETag is missing or
+not an MD5 proves nothing about the stored bytes, unless an SSE-KMS/SSE-C header explains it; such
+a file is not verified, its directory and ancestors stay unmarked, and it is uploaded again."""
+import glob
+import hashlib
+import json
+import os
+
+from harness import FaultProxy, TempDirTest, get_bytes, local_dirs, module_moto, write_tree
+
+FILES = {
+    "run1/lane1/a.fastq": "ACGT" * 100,
+    "run1/lane1/b.fastq": "TTGA" * 50,
+    "run1/lane2/c.fastq": "GGCC" * 70,
+    "run2/d.fastq": "AAAA",
+}
+KEY = "run1/lane1/b.fastq"
+# The directories that hold KEY: none of them may be marked while KEY is unverified.
+HOLDERS = {"run1/lane1", "run1", ""}
+OTHER_HEX = "a0b1b2e3fd0c5c2eb75d1a3cb1f1ab4a"  # 32 hex digits, not b.fastq's MD5
+
+
+def setUpModule():
+    global MOTO
+    MOTO = module_moto("evidence")
+
+
+class EvidenceTest(TempDirTest):
+    def markers(self, bucket):
+        """{directory: parsed marker JSON}, read with boto3."""
+        s3 = MOTO.client()
+        out = {}
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+            for o in page.get("Contents", []):
+                k = o["Key"]
+                if k == "syncd.txt" or k.endswith("/syncd.txt"):
+                    out[k[:-len("syncd.txt")].rstrip("/")] = json.loads(get_bytes(s3, bucket, k))
+        return out
+
+    def suspects(self):
+        out = set()
+        for p in glob.glob(os.path.join(self.state, "*.markers.json")):
+            with open(p) as f:
+                out |= set(json.load(f).get("suspect", []))
+        return out
+
+    def puts_of(self, proxy, since, key):
+        return [q for q in proxy.requests()[since:] if q.method == "PUT" and q.key_path.endswith("/" + key)]
+
+    def check_unverified_then_recovered(self, etag, extra=None, words=()):
+        """With KEY's PutObject answer rewritten to (etag, extra): exit 1, KEY reported, no marker
+        for KEY's directory or its ancestors, KEY suspect. Then without the rule: KEY is uploaded
+        again and every directory is marked."""
+        bucket = MOTO.make_bucket(self.bucket_name())
+        write_tree(self.tree, FILES)
+        proxy = FaultProxy(MOTO)
+        self.addCleanup(proxy.stop)
+        proxy.etag_answers = {KEY: (etag, extra)}
+        self.configure(proxy.endpoint, bucket)
+        r = self.syncd("--once")
+        self.assertExit(r, 1)
+        self.assertIn(KEY, r.stderr)
+        for w in words:
+            self.assertIn(w, r.stderr)
+        marks = set(self.markers(bucket))
+        self.assertFalse(marks & HOLDERS, marks)
+        self.assertEqual(marks, {"run1/lane2", "run2"})
+        self.assertIn(KEY, self.suspects())
+
+        proxy.etag_answers = {}
+        n = len(proxy.requests())
+        r = self.syncd("--once")
+        self.assertExit(r, 0)
+        self.assertEqual(len(self.puts_of(proxy, n, KEY)), 1, "the unverified file is uploaded again")
+        self.assertEqual(set(self.markers(bucket)), set(local_dirs(self.tree)))
+        self.assertNotIn(KEY, self.suspects())
+        self.assertEqual(get_bytes(MOTO.client(), bucket, KEY), FILES[KEY].encode())
+
+    def test_missing_etag_is_no_evidence(self):
+        self.check_unverified_then_recovered(None, words=("returned no ETag",))
+
+    def test_etag_of_31_hex_digits_is_no_evidence(self):
+        bad = OTHER_HEX[:31]
+        self.check_unverified_then_recovered(f'"{bad}"', words=(bad, "is not an MD5"))
+
+    def test_sha1_etag_is_no_evidence(self):
+        bad = "86f7e437faa5a7fce15d1ddcb9eaeaea377667b8"
+        self.check_unverified_then_recovered(f'"{bad}"', words=(bad, "is not an MD5"))
+
+    def test_32_characters_that_are_not_hex_are_no_evidence(self):
+        bad = "z" * 32
+        self.check_unverified_then_recovered(f'"{bad}"', words=(bad, "is not an MD5"))
+
+    def test_sse_header_explains_a_non_md5_etag(self):
+        # AWS gives SSE-KMS, DSSE-KMS and SSE-C objects ETags that are not MD5s and says so in the
+        # answer; then the server's Content-MD5 check is the evidence and the file counts as verified.
+        for name, extra in [("kms", {"x-amz-server-side-encryption": "aws:kms"}),
+                            ("dsse", {"x-amz-server-side-encryption": "aws:kms:dsse"}),
+                            ("sse-c", {"x-amz-server-side-encryption-customer-algorithm": "AES256"})]:
+            with self.subTest(name):
+                bucket = MOTO.make_bucket(self.bucket_name())
+                write_tree(self.tree, FILES)
+                proxy = FaultProxy(MOTO)
+                self.addCleanup(proxy.stop)
+                proxy.etag_answers = {KEY: ('"86f7e437faa5a7fce15d1ddcb9eaeaea377667b8"', extra)}
+                self.configure(proxy.endpoint, bucket)
+                self.assertExit(self.syncd("--once"), 0)
+                self.assertEqual(set(self.markers(bucket)), set(local_dirs(self.tree)))
+                self.assertEqual(self.suspects(), set())
+
+    def test_sse_s3_header_does_not_explain_a_non_md5_etag(self):
+        # SSE-S3 (AES256) objects keep MD5 ETags: the header is no excuse.
+        self.check_unverified_then_recovered('"86f7e437faa5a7fce15d1ddcb9eaeaea377667b8"',
+                                             {"x-amz-server-side-encryption": "AES256"},
+                                             words=("is not an MD5",))
+
+    def test_upper_case_md5_etag_is_evidence(self):
+        bucket = MOTO.make_bucket(self.bucket_name())
+        write_tree(self.tree, FILES)
+        proxy = FaultProxy(MOTO)
+        self.addCleanup(proxy.stop)
+        md5 = hashlib.md5(FILES[KEY].encode()).hexdigest().upper()
+        proxy.etag_answers = {KEY: (f'"{md5}"', None)}
+        self.configure(proxy.endpoint, bucket)
+        self.assertExit(self.syncd("--once"), 0)
+        self.assertEqual(set(self.markers(bucket)), set(local_dirs(self.tree)))
