@@ -497,7 +497,9 @@ def run_syncd(args, state_dir, timeout=300, env_extra=None):
 
 def merkle(root, rel="", marker="syncd.txt", skip=lambda rel: False):
     """(digest, files, bytes, total_files, total_bytes, subdirs) of directory rel, over regular
-    files (no symlinks), ignoring the marker name and anything skip(rel) says."""
+    files (no symlinks), ignoring the marker name and anything skip(rel) says. The digest is
+    format 2 (docs/markers.md): SHA-256 over b"syncd digest 2\n", then per entry sorted by name
+    bytes b"f <len>:<name> <size>\n" or b"d <len>:<name> <child digest>\n", len in bytes."""
     d = os.path.join(root, rel)
     lines, files, nbytes, tfiles, tbytes, subdirs = [], 0, 0, 0, 0, 0
     for name in sorted(os.listdir(d), key=lambda n: os.fsencode(n)):
@@ -507,21 +509,22 @@ def merkle(root, rel="", marker="syncd.txt", skip=lambda rel: False):
             continue
         if os.path.islink(p):
             continue
+        bname = os.fsencode(name)
         if os.path.isdir(p):
             cd, _, _, cf, cb, _ = merkle(root, r, marker, skip)
-            lines.append((os.fsencode(name), f"d {name} {cd}\n"))
+            lines.append((bname, b"d %d:%s %s\n" % (len(bname), bname, cd.encode())))
             tfiles += cf
             tbytes += cb
             subdirs += 1
         elif os.path.isfile(p):
             size = os.path.getsize(p)
-            lines.append((os.fsencode(name), f"f {name} {size}\n"))
+            lines.append((bname, b"f %d:%s %d\n" % (len(bname), bname, size)))
             files += 1
             nbytes += size
     lines.sort(key=lambda x: x[0])
-    h = hashlib.sha256()
+    h = hashlib.sha256(b"syncd digest 2\n")
     for _, line in lines:
-        h.update(line.encode())
+        h.update(line)
     return "sha256:" + h.hexdigest(), files, nbytes, tfiles + files, tbytes + nbytes, subdirs
 
 
