@@ -423,8 +423,13 @@ asio::awaitable<result<put_result>> client::complete_multipart_upload(std::strin
     if (!res)
         co_return res.error();
     auto etag = impl::in_context(op, parse_complete_multipart_upload(res->body));
-    if (!etag)
-        co_return etag.error();
+    if (!etag) {
+        // A 200 whose body cannot be read (no <ETag> element at all, say) still completed the
+        // upload: failing here left an object of the right size that the next cycle took as
+        // verified without any ETag. The listing is asked instead, as for RGW's empty ETag.
+        log::debug("multipart", etag.error().to_string() + "; looking the object up in the listing");
+        etag = std::string();
+    }
     if (etag->empty()) {
         // Completed, but the answer left the ETag out (Ceph RGW 16): the listing has it, and it
         // is checked like any other.
