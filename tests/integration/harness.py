@@ -298,6 +298,9 @@ class FaultProxy:
       etag_answers {key: (etag, extra_headers)}: the answer to a PutObject of key (not a part) has
                   its ETag header replaced by etag (None: removed) and the headers in the dict
                   extra_headers added; the object is stored as sent
+      completion_etags {key: etag}: the answer to a CompleteMultipartUpload of key has the text of
+                  its <ETag> replaced by etag ("": <ETag></ETag>, as Ceph RGW 16 answers; None: no
+                  <ETag> element at all) and no ETag header; the upload is completed as asked
       down        True: every connection is closed at once (endpoint gone)
     """
 
@@ -310,6 +313,7 @@ class FaultProxy:
         self.lose_completion_answers = {}
         self.hold_bodies = {}
         self.etag_answers = {}
+        self.completion_etags = {}
         self.held = threading.Event()
         self.release = threading.Event()
         self.down = False
@@ -382,6 +386,13 @@ class FaultProxy:
                         if etag is not None:
                             headers.append(("ETag", etag))
                         headers += list((extra or {}).items())
+                    with proxy.lock:
+                        rewrite = completion and key in proxy.completion_etags
+                        new_etag = proxy.completion_etags.get(key)
+                    if rewrite and status == 200:
+                        headers = [(k, v) for k, v in headers if k.lower() != "etag"]
+                        element = b"" if new_etag is None else b"<ETag>%s</ETag>" % new_etag.encode()
+                        data = re.sub(rb"<ETag>.*?</ETag>", lambda m: element, data, flags=re.S)
                 with proxy.lock:
                     proxy.log.append(Request(self.command, self.path, status, start, time.monotonic()))
                     lose = not gone and completion and proxy.lose_completion_answers.get(key, 0) > 0

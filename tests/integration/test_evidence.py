@@ -25,7 +25,9 @@ def setUpModule():
     MOTO = module_moto("evidence")
 
 
-class EvidenceTest(TempDirTest):
+class EvidenceBase(TempDirTest):
+    """Views shared by the tests below (no tests of its own)."""
+
     def markers(self, bucket):
         """{directory: parsed marker JSON}, read with boto3."""
         s3 = MOTO.client()
@@ -47,6 +49,9 @@ class EvidenceTest(TempDirTest):
     def puts_of(self, proxy, since, key):
         return [q for q in proxy.requests()[since:] if q.method == "PUT" and q.key_path.endswith("/" + key)]
 
+
+
+class EvidenceTest(EvidenceBase):
     def check_unverified_then_recovered(self, etag, extra=None, words=()):
         """With KEY's PutObject answer rewritten to (etag, extra): exit 1, KEY reported, no marker
         for KEY's directory or its ancestors, KEY suspect. Then without the rule: KEY is uploaded
@@ -124,3 +129,72 @@ class EvidenceTest(TempDirTest):
         self.configure(proxy.endpoint, bucket)
         self.assertExit(self.syncd("--once"), 0)
         self.assertEqual(set(self.markers(bucket)), set(local_dirs(self.tree)))
+
+
+BIG = "big/run/big.bin"
+PART = 5 << 20
+
+
+def multipart_etag(data, part_size=PART):
+    parts = [data[i:i + part_size] for i in range(0, len(data), part_size)]
+    return hashlib.md5(b"".join(hashlib.md5(p).digest() for p in parts)).hexdigest() + f"-{len(parts)}"
+
+
+class MultipartEvidenceTest(EvidenceBase):
+    """The same rule for a multipart completion: its ETag must be <32 hex>-<N>, N the part count,
+    or, when the answer has none (RGW 16), the listed ETag must be."""
+
+    def setUp(self):
+        super().setUp()
+        self.data = os.urandom(11 << 20)  # 3 parts of 5 MiB
+        self.bucket = MOTO.make_bucket(self.bucket_name())
+        write_tree(self.tree, {BIG: self.data, "small/a.txt": "a"})
+        self.proxy = FaultProxy(MOTO)
+        self.addCleanup(self.proxy.stop)
+        self.configure(self.proxy.endpoint, self.bucket, multipart_threshold="5MiB", part_size="5MiB")
+
+    def part_puts(self, since):
+        return [q for q in self.proxy.requests()[since:] if q.method == "PUT" and "partNumber=" in q.path]
+
+    def check_refused_then_recovered(self, etag, words):
+        self.proxy.completion_etags = {BIG: etag}
+        r = self.syncd("--once")
+        self.assertExit(r, 1)
+        self.assertIn(BIG, r.stderr)
+        for w in words:
+            self.assertIn(w, r.stderr)
+        self.assertEqual(set(self.markers(self.bucket)), {"small"})
+        self.assertIn(BIG, self.suspects())
+
+        self.proxy.completion_etags = {}
+        n = len(self.proxy.requests())
+        self.assertExit(self.syncd("--once"), 0)
+        self.assertEqual(len(self.part_puts(n)), 3, "uploaded again")
+        self.assertEqual(set(self.markers(self.bucket)), set(local_dirs(self.tree)))
+        self.assertNotIn(BIG, self.suspects())
+
+    def test_completion_without_etag_is_verified_from_the_listing(self):
+        # RGW 16 answers <ETag></ETag>; an answer without the element at all is read the same way.
+        for name, etag in [("empty element", ""), ("no element", None)]:
+            with self.subTest(name):
+                bucket = MOTO.make_bucket(self.bucket_name())
+                self.configure(self.proxy.endpoint, bucket, multipart_threshold="5MiB", part_size="5MiB")
+                self.proxy.completion_etags = {BIG: etag}
+                n = len(self.proxy.requests())
+                self.assertExit(self.syncd("--once"), 0)
+                log = self.proxy.requests()[n:]
+                done = max(i for i, q in enumerate(log) if q.method == "POST" and "uploadId=" in q.path)
+                self.assertTrue([q for q in log[done:] if q.method == "GET" and "list-type=2" in q.path
+                                 and "prefix=big%2Frun%2Fbig.bin" in q.path], log[done:])
+                self.assertEqual(set(self.markers(bucket)), set(local_dirs(self.tree)))
+                self.assertEqual(MOTO.client().head_object(Bucket=bucket, Key=BIG)["ETag"].strip('"'),
+                                 multipart_etag(self.data))
+                self.assertEqual(self.suspects(), set())
+
+    def test_completion_etag_without_part_count_is_no_evidence(self):
+        md5_of_md5s = multipart_etag(self.data).split("-")[0]
+        self.check_refused_then_recovered(f'"{md5_of_md5s}"', (md5_of_md5s, "is not a multipart ETag"))
+
+    def test_completion_etag_of_another_part_count_is_a_mismatch(self):
+        other = multipart_etag(self.data).split("-")[0] + "-4"
+        self.check_refused_then_recovered(f'"{other}"', (other, "differs from the local multipart ETag"))
