@@ -1,5 +1,7 @@
 #include "protocol/etag.hpp"
 
+#include "core/log.hpp"
+
 #include <algorithm>
 #include <cctype>
 
@@ -51,6 +53,9 @@ etag_evidence classify_etag(std::string_view server_etag, std::string_view expec
 
 std::string describe_etag_evidence(etag_evidence ev, std::string_view server_etag, std::string_view expected)
 {
+    // The server's value is quoted where it holds odd bytes: it comes from the network and ends
+    // up in a log line.
+    const auto server = log::quote(server_etag);
     const std::string local = std::string(expected.find('-') == std::string_view::npos ? "MD5 " : "multipart ETag ") +
                               std::string(expected);
     const std::string form = expected.find('-') == std::string_view::npos
@@ -58,16 +63,15 @@ std::string describe_etag_evidence(etag_evidence ev, std::string_view server_eta
                                  : "a multipart ETag (32 hex digits, '-', the part count)";
     switch (ev) {
     case etag_evidence::equal:
-        return "server ETag " + std::string(server_etag) + " equals the local " + local;
+        return "server ETag " + server + " equals the local " + local;
     case etag_evidence::mismatch:
-        return "server ETag " + std::string(server_etag) + " differs from the local " + local;
+        return "server ETag " + server + " differs from the local " + local;
     case etag_evidence::malformed:
-        return (server_etag.empty() ? std::string("server returned no ETag")
-                                    : "server ETag \"" + std::string(server_etag) + "\" is not " + form) +
+        return (server_etag.empty() ? std::string("server returned no ETag") : "server ETag " + server + " is not " + form) +
                " and no SSE-KMS/SSE-C header explains it, so the stored bytes cannot be checked against the local " +
                local;
     case etag_evidence::not_comparable:
-        return "server ETag " + std::string(server_etag) + " is not comparable (SSE-KMS/SSE-C); its Content-MD5 check is the evidence";
+        return "server ETag " + server + " is not comparable (SSE-KMS/SSE-C); its Content-MD5 check is the evidence";
     }
     return {};
 }

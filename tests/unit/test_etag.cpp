@@ -84,6 +84,10 @@ TEST_CASE("etag: the description names both values")
     CHECK(wrong.find(sha1) != std::string::npos);
     CHECK(wrong.find(md5) != std::string::npos);
     CHECK(wrong.find("not an MD5") != std::string::npos);
+    // A value from the network with a line break in it is shown escaped, not as a second log line.
+    const auto odd = describe_etag_evidence(etag_evidence::malformed, "ab\ncd", md5);
+    CHECK(odd.find('\n') == std::string::npos);
+    CHECK(odd.find("'ab\\x0acd'") != std::string::npos);
     const auto multi = describe_etag_evidence(etag_evidence::mismatch, other + "-3", mp);
     CHECK(multi.find(other + "-3") != std::string::npos);
     CHECK(multi.find("multipart ETag " + mp) != std::string::npos);
