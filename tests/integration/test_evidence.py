@@ -5,8 +5,11 @@ import glob
 import hashlib
 import json
 import os
+import shutil
+import tempfile
+import urllib.parse
 
-from harness import FaultProxy, TempDirTest, get_bytes, local_dirs, module_moto, write_tree
+from harness import RGW, FaultProxy, TempDirTest, get_bytes, local_dirs, module_moto, write_tree
 
 FILES = {
     "run1/lane1/a.fastq": "ACGT" * 100,
@@ -198,3 +201,37 @@ class MultipartEvidenceTest(EvidenceBase):
     def test_completion_etag_of_another_part_count_is_a_mismatch(self):
         other = multipart_etag(self.data).split("-")[0] + "-4"
         self.check_refused_then_recovered(f'"{other}"', (other, "differs from the local multipart ETag"))
+
+
+class RGWCompletionTest(TempDirTest):
+    """Ceph RGW 16 completes a multipart upload with <ETag></ETag>: the listed ETag, of the real
+    multipart form, is the evidence, and it passes the same check."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmpdir = tempfile.mkdtemp(prefix="syncd-evidence-rgw-")
+        cls.rgw = RGW(cls.tmpdir)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.rgw.stop()
+        if not os.environ.get("KEEP_TEST_DIRS"):
+            shutil.rmtree(cls.tmpdir, ignore_errors=True)
+
+    def test_completion_without_etag_is_confirmed_from_the_listing(self):
+        bucket = self.rgw.make_bucket(self.bucket_name())
+        data = os.urandom(12 << 20)
+        write_tree(self.tree, {BIG: data, "small/a.txt": "a"})
+        proxy = FaultProxy(self.rgw)  # only to watch the requests in order
+        self.addCleanup(proxy.stop)
+        self.configure(proxy.endpoint, bucket, aws_access_key=self.rgw.key, aws_secret_key=self.rgw.secret,
+                       multipart_threshold="5MiB", part_size="5MiB")
+        self.assertExit(self.syncd("--once"), 0)
+        log = proxy.requests()
+        done = max(i for i, q in enumerate(log) if q.method == "POST" and "uploadId=" in q.path)
+        self.assertEqual((log[done + 1].method, urllib.parse.unquote(log[done + 1].path.split("prefix=")[-1])),
+                         ("GET", BIG), log[done:])
+        s3 = self.rgw.client()
+        self.assertEqual(s3.head_object(Bucket=bucket, Key=BIG)["ETag"].strip('"'), multipart_etag(data))
+        keys = {o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]}
+        self.assertTrue({"syncd.txt", "big/syncd.txt", "big/run/syncd.txt", "small/syncd.txt"} <= keys, keys)
