@@ -10,19 +10,29 @@ namespace syncd {
 
 std::string merkle_digest(const std::vector<file_entry>& files, const std::vector<named_digest>& subdirs)
 {
+    // Each name is preceded by its length in bytes, so no byte a name may hold (a space, a line
+    // break) can end it early: format 1 wrote "f <name> <size>\n", and a file "x 1\nf y" of 2 bytes
+    // gave the same lines as the files "x" (1 byte) and "y" (2 bytes).
     struct entry {
         std::string_view name;
         std::string line;
     };
     std::vector<entry> entries;
     entries.reserve(files.size() + subdirs.size());
+    const auto line = [](char kind, std::string_view name, std::string_view value) {
+        return std::string(1, kind) + " " + std::to_string(name.size()) + ":" + std::string(name) + " " +
+               std::string(value) + "\n";
+    };
     for (const auto& f : files)
-        entries.push_back({f.name, "f " + f.name + " " + std::to_string(f.size) + "\n"});
+        entries.push_back({f.name, line('f', f.name, std::to_string(f.size))});
     for (const auto& d : subdirs)
-        entries.push_back({d.name, "d " + d.name + " " + d.digest + "\n"});
+        entries.push_back({d.name, line('d', d.name, d.digest)});
     std::sort(entries.begin(), entries.end(),
               [](const entry& a, const entry& b) { return a.name < b.name; });
     crypto::sha256_hasher h;
+    // The first line names the encoding, so that no digest of this format can equal one of format 1
+    // (an empty directory's was SHA-256 of nothing): every format-1 marker is rewritten once.
+    h.update(digest_header);
     for (const auto& e : entries)
         h.update(e.line);
     return "sha256:" + crypto::hex(h.finish());
@@ -64,6 +74,7 @@ std::string marker_json(const marker_fields& m)
     j["total_files"] = m.summary.total_files;
     j["total_bytes"] = m.summary.total_bytes;
     j["subdirectories"] = m.summary.subdirectories;
+    j["format"] = marker_format; // how the digest is computed: readers compare digests of one format only
     j["digest"] = m.summary.digest;
     j["tool"] = m.tool;
     return j.dump() + "\n";
@@ -73,6 +84,10 @@ std::optional<std::string> marker_digest(std::string_view json)
 {
     auto j = nlohmann::json::parse(json, nullptr, false);
     if (j.is_discarded() || !j.is_object())
+        return std::nullopt;
+    // A marker of another format (format 1 had no "format" key) is never current: its digest
+    // was computed differently, so it is rewritten.
+    if (auto f = j.find("format"); f == j.end() || !f->is_number_integer() || f->get<std::int64_t>() != marker_format)
         return std::nullopt;
     auto it = j.find("digest");
     if (it == j.end() || !it->is_string())

@@ -21,9 +21,15 @@ struct dir_summary {
     std::string digest;               // "sha256:<64 hex>"
 };
 
-// Digest of one directory: SHA-256 over its entries sorted by name (bytewise), one line each,
-// "f <name> <size>\n" for a file and "d <name> <child digest>\n" for a subdirectory, where the
-// child digest is its full "sha256:<hex>" string.
+// The marker format: 2 since names are length-prefixed in the digest (docs/markers.md, "Format").
+// Format 1 had no "format" key.
+constexpr int marker_format = 2;
+inline constexpr std::string_view digest_header = "syncd digest 2\n";
+
+// Digest of one directory: SHA-256 over digest_header and then its entries sorted by name
+// (bytewise), one line each, "f <n>:<name> <size>\n" for a file and "d <n>:<name> <child digest>\n"
+// for a subdirectory, where <n> is the name's length in bytes (decimal) and the child digest is its
+// full "sha256:<hex>" string.
 struct named_digest {
     std::string name;
     std::string digest;
@@ -41,7 +47,8 @@ struct marker_fields {
 };
 std::string marker_json(const marker_fields& m);
 
-// The digest recorded in a marker document; nullopt when it is not a syncd marker.
+// The digest recorded in a marker document; nullopt when it is not a syncd marker of
+// marker_format (an older marker is therefore rewritten).
 std::optional<std::string> marker_digest(std::string_view json);
 
 // Object key / relative file path of D's marker.

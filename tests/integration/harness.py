@@ -295,6 +295,12 @@ class FaultProxy:
       hold_bodies {key: n}: the next PUT of key has its body read up to byte n, then the proxy sets
                   `held` and reads no more until `release` is set (the sender stalls mid-body);
                   a body that then ends early is not forwarded, its connection is closed
+      etag_answers {key: (etag, extra_headers)}: the answer to a PutObject of key (not a part) has
+                  its ETag header replaced by etag (None: removed) and the headers in the dict
+                  extra_headers added; the object is stored as sent
+      completion_etags {key: etag}: the answer to a CompleteMultipartUpload of key has the text of
+                  its <ETag> replaced by etag ("": <ETag></ETag>, as Ceph RGW 16 answers; None: no
+                  <ETag> element at all) and no ETag header; the upload is completed as asked
       down        True: every connection is closed at once (endpoint gone)
     """
 
@@ -306,6 +312,8 @@ class FaultProxy:
         self.corrupt_keys = set()
         self.lose_completion_answers = {}
         self.hold_bodies = {}
+        self.etag_answers = {}
+        self.completion_etags = {}
         self.held = threading.Event()
         self.release = threading.Event()
         self.down = False
@@ -369,6 +377,22 @@ class FaultProxy:
                     headers = [(k, v) for k, v in resp.getheaders()
                                if k.lower() not in ("transfer-encoding", "connection", "content-length")]
                     conn.close()
+                    with proxy.lock:
+                        rewrite = proxy.etag_answers.get(key) if (
+                            self.command == "PUT" and "uploadId=" not in self.path) else None
+                    if rewrite is not None:
+                        etag, extra = rewrite
+                        headers = [(k, v) for k, v in headers if k.lower() != "etag"]
+                        if etag is not None:
+                            headers.append(("ETag", etag))
+                        headers += list((extra or {}).items())
+                    with proxy.lock:
+                        rewrite = completion and key in proxy.completion_etags
+                        new_etag = proxy.completion_etags.get(key)
+                    if rewrite and status == 200:
+                        headers = [(k, v) for k, v in headers if k.lower() != "etag"]
+                        element = b"" if new_etag is None else b"<ETag>%s</ETag>" % new_etag.encode()
+                        data = re.sub(rb"<ETag>.*?</ETag>", lambda m: element, data, flags=re.S)
                 with proxy.lock:
                     proxy.log.append(Request(self.command, self.path, status, start, time.monotonic()))
                     lose = not gone and completion and proxy.lose_completion_answers.get(key, 0) > 0
@@ -484,7 +508,9 @@ def run_syncd(args, state_dir, timeout=300, env_extra=None):
 
 def merkle(root, rel="", marker="syncd.txt", skip=lambda rel: False):
     """(digest, files, bytes, total_files, total_bytes, subdirs) of directory rel, over regular
-    files (no symlinks), ignoring the marker name and anything skip(rel) says."""
+    files (no symlinks), ignoring the marker name and anything skip(rel) says. The digest is
+    format 2 (docs/markers.md): SHA-256 over b"syncd digest 2\n", then per entry sorted by name
+    bytes b"f <len>:<name> <size>\n" or b"d <len>:<name> <child digest>\n", len in bytes."""
     d = os.path.join(root, rel)
     lines, files, nbytes, tfiles, tbytes, subdirs = [], 0, 0, 0, 0, 0
     for name in sorted(os.listdir(d), key=lambda n: os.fsencode(n)):
@@ -494,21 +520,22 @@ def merkle(root, rel="", marker="syncd.txt", skip=lambda rel: False):
             continue
         if os.path.islink(p):
             continue
+        bname = os.fsencode(name)
         if os.path.isdir(p):
             cd, _, _, cf, cb, _ = merkle(root, r, marker, skip)
-            lines.append((os.fsencode(name), f"d {name} {cd}\n"))
+            lines.append((bname, b"d %d:%s %s\n" % (len(bname), bname, cd.encode())))
             tfiles += cf
             tbytes += cb
             subdirs += 1
         elif os.path.isfile(p):
             size = os.path.getsize(p)
-            lines.append((os.fsencode(name), f"f {name} {size}\n"))
+            lines.append((bname, b"f %d:%s %d\n" % (len(bname), bname, size)))
             files += 1
             nbytes += size
     lines.sort(key=lambda x: x[0])
-    h = hashlib.sha256()
+    h = hashlib.sha256(b"syncd digest 2\n")
     for _, line in lines:
-        h.update(line.encode())
+        h.update(line)
     return "sha256:" + h.hexdigest(), files, nbytes, tfiles + files, tbytes + nbytes, subdirs
 
 

@@ -22,14 +22,45 @@ tree sample()
 
 std::string sha(const std::string& s) { return "sha256:" + crypto::hex(crypto::sha256(s)); }
 
+// The digest of format 2 over these entry lines: the header line first.
+std::string digest_of(const std::string& lines) { return sha("syncd digest 2\n" + lines); }
+
 } // namespace
 
-TEST_CASE("markers: digest is SHA-256 over sorted f/d lines")
+TEST_CASE("markers: digest is SHA-256 over the header line and sorted, length-prefixed f/d lines")
 {
     std::vector<file_entry> files = {{"z.txt", 5, 0}, {"a.txt", 0, 0}};
     std::vector<named_digest> dirs = {{"m", "sha256:00"}};
-    CHECK(merkle_digest(files, dirs) == sha("f a.txt 0\nd m sha256:00\nf z.txt 5\n"));
-    CHECK(merkle_digest({}, {}) == sha(""));
+    CHECK(merkle_digest(files, dirs) == digest_of("f 5:a.txt 0\nd 1:m sha256:00\nf 5:z.txt 5\n"));
+    CHECK(digest_header == "syncd digest 2\n");
+    CHECK(merkle_digest({}, {}) == sha("syncd digest 2\n"));
+    // The length is in bytes: "é" is two.
+    CHECK(merkle_digest({{"\xc3\xa9 b", 7, 0}}, {}) == digest_of("f 4:\xc3\xa9 b 7\n"));
+    CHECK(merkle_digest({{std::string(12, 'n'), 0, 0}}, {}) == digest_of("f 12:nnnnnnnnnnnn 0\n"));
+}
+
+TEST_CASE("markers: names with line breaks and spaces no longer make two trees collide")
+{
+    // Format 1 hashed "f x 1\nf y 2\n" for both: the files x (1 byte) and y (2 bytes), and the one
+    // file "x 1\nf y" of 2 bytes. A directory could change and keep its digest (and its marker).
+    const std::vector<file_entry> two = {{"x", 1, 0}, {"y", 2, 0}};
+    const std::vector<file_entry> one = {{"x 1\nf y", 2, 0}};
+    CHECK(sha("f x 1\n" "f y 2\n") == sha("f x 1\nf y 2\n")); // the old collision, spelt out
+    CHECK(merkle_digest(two, {}) != merkle_digest(one, {}));
+    CHECK(merkle_digest(one, {}) == digest_of("f 7:x 1\nf y 2\n"));
+
+    // A subdirectory line smuggled into a file name: a (0 bytes), m/ and z (3 bytes) against the one
+    // file "a 0\nd m <digest>\nf z" of 3 bytes, equal in format 1.
+    const std::string child = "sha256:" + std::string(64, '0');
+    const std::vector<file_entry> files_az = {{"a", 0, 0}, {"z", 3, 0}};
+    const std::vector<named_digest> dir_m = {{"m", child}};
+    const std::vector<file_entry> forged = {{"a 0\nd m " + child + "\nf z", 3, 0}};
+    CHECK(merkle_digest(files_az, dir_m) != merkle_digest(forged, {}));
+
+    // A file and a directory of the same name and value never give the same line.
+    CHECK(merkle_digest({{"n", 5, 0}}, {}) != merkle_digest({}, {{"n", "5"}}));
+    // Nor does a name that ends in what looks like a size.
+    CHECK(merkle_digest({{"a 1", 2, 0}}, {}) != merkle_digest({{"a", 12, 0}}, {}));
 }
 
 TEST_CASE("markers: summaries count own and subtree files and chain digests bottom-up")
@@ -39,15 +70,16 @@ TEST_CASE("markers: summaries count own and subtree files and chain digests bott
     REQUIRE(s.size() == 5);
     CHECK(s[2].files == 2);
     CHECK(s[2].bytes == 3);
-    CHECK(s[2].digest == sha("f a 1\nf b 2\n"));
+    CHECK(s[2].digest == digest_of("f 1:a 1\nf 1:b 2\n"));
     CHECK(s[1].files == 0);
     CHECK(s[1].total_files == 3);
     CHECK(s[1].total_bytes == 7);
     CHECK(s[1].subdirectories == 2);
-    CHECK(s[1].digest == sha("d lane1 " + s[2].digest + "\nd lane2 " + s[3].digest + "\n"));
+    CHECK(s[1].digest == digest_of("d 5:lane1 " + s[2].digest + "\nd 5:lane2 " + s[3].digest + "\n"));
     CHECK(s[0].total_files == 4);
     CHECK(s[0].total_bytes == 10);
-    CHECK(s[0].digest == sha("d run1 " + s[1].digest + "\nf top.txt 3\nd zempty " + sha("") + "\n"));
+    CHECK(s[0].digest ==
+          digest_of("d 4:run1 " + s[1].digest + "\nf 7:top.txt 3\nd 6:zempty " + digest_of("") + "\n"));
 
     // A size change anywhere changes every ancestor's digest and no sibling's.
     auto t2 = sample();
@@ -72,11 +104,14 @@ TEST_CASE("markers: JSON has the contract's fields and round-trips the digest")
     CHECK(j["total_files"] == 960);
     CHECK(j["total_bytes"] == 4026531840ull);
     CHECK(j["subdirectories"] == 0);
+    CHECK(j["format"] == 2);
     CHECK(j["digest"] == "sha256:ab");
     CHECK(j["tool"] == "syncd 0.1.0");
     CHECK(marker_digest(text) == std::optional<std::string>("sha256:ab"));
     CHECK(!marker_digest("not json"));
     CHECK(!marker_digest("{\"digest\": 3}"));
+    CHECK(!marker_digest("{\"format\": 2, \"digest\": 3}"));
+    CHECK(marker_digest("{\"format\": 2, \"digest\": \"sha256:cd\"}") == std::optional<std::string>("sha256:cd"));
     CHECK(marker_key("p/", "", "syncd.txt") == "p/syncd.txt");
     CHECK(marker_key("p/", "a/b", "syncd.txt") == "p/a/b/syncd.txt");
     CHECK(marker_key("", "a", "m") == "a/m");
@@ -157,4 +192,19 @@ TEST_CASE("markers: reporting more files than exist never unlocks a directory")
     CHECK(m.file_done(3, false) == 3);
     CHECK(m.file_done(3, true) == -1);
     CHECK(!m.complete(3));
+}
+
+TEST_CASE("markers: the JSON says format 2 just before the digest; a marker of another format is never current")
+{
+    marker_fields m{"2026-11-23T20:15:04Z", "", {0, 0, 0, 0, 0, "sha256:ab"}, "syncd 0.1.0"};
+    const auto text = marker_json(m);
+    CHECK(text.find("\"subdirectories\":0,\"format\":2,\"digest\":\"sha256:ab\",\"tool\"") != std::string::npos);
+    // Format 1 (no "format" key): its digest was computed another way, so it is not returned and
+    // the marker is rewritten, even where the digest happens to be equal.
+    CHECK(!marker_digest(R"({"synced_at":"2026-11-23T20:15:04Z","directory":"","files":0,"bytes":0,)"
+                         R"("total_files":0,"total_bytes":0,"subdirectories":0,"digest":"sha256:ab","tool":"syncd 0.1.0"})"));
+    CHECK(!marker_digest(R"({"format":1,"digest":"sha256:ab"})"));
+    CHECK(!marker_digest(R"({"format":3,"digest":"sha256:ab"})"));
+    CHECK(!marker_digest(R"({"format":"2","digest":"sha256:ab"})"));
+    CHECK(!marker_digest(R"({"format":2.5,"digest":"sha256:ab"})"));
 }
