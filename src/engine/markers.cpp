@@ -1,6 +1,7 @@
 #include "engine/markers.hpp"
 
 #include "core/crypto.hpp"
+#include "engine/diff.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -97,13 +98,7 @@ std::optional<std::string> marker_digest(std::string_view json)
 
 std::string marker_key(std::string_view prefix, std::string_view dir_rel, std::string_view marker_name)
 {
-    std::string key(prefix);
-    if (!dir_rel.empty()) {
-        key += dir_rel;
-        key += '/';
-    }
-    key += marker_name;
-    return key;
+    return object_key(prefix, dir_rel, marker_name); // a marker is named like a file of D
 }
 
 marker_tracker::marker_tracker(const tree& t, std::vector<bool> empty_settled) : dirs_(t.dirs.size())
