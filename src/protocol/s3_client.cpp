@@ -244,7 +244,9 @@ struct client::impl {
         const auto customer = res.header("x-amz-server-side-encryption-customer-algorithm");
         const sse_headers sse{algorithm, customer, s.sse};
         const auto ev = classify_etag(etag, expected, sse);
-        if (ev == etag_evidence::mismatch || ev == etag_evidence::malformed) {
+        // Fail closed: anything but equal or not comparable (a whole-object MD5 included, which
+        // proves nothing until compared with the whole file) is no evidence.
+        if (ev != etag_evidence::equal && ev != etag_evidence::not_comparable) {
             // Both values go into the message: error::to_string shows s3_message only with an S3
             // code, and this failure has none.
             auto e = make_error(errc::integrity_mismatch, op.what + ": " + describe_etag_evidence(ev, etag, expected));
