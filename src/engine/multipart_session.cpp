@@ -1,5 +1,7 @@
 #include "engine/multipart_session.hpp"
 
+#include "protocol/etag.hpp"
+
 #include <algorithm>
 #include <utility>
 
@@ -299,10 +301,47 @@ action session::on(const file_checked& e)
 
 action session::on(const completed& e)
 {
+    if (phase_ != phase::completing)
+        return {};
     etag_ = e.etag;
     upload_id_.clear(); // completed: nothing to abort
     stop_ = stop_reason::none; // a shutdown told while completing does not undo the object
+    action a;
+    if (e.whole_object_md5) {
+        // The server's ETag is the MD5 of the whole object, not comparable with the multipart
+        // ETag of the parts: the file is read once more, whole, and its MD5 decides. The object
+        // exists by now, so nothing told meanwhile (a shutdown) changes what the check finds.
+        phase_ = phase::verifying;
+        a.what = action::check_whole_md5;
+        return a;
+    }
     phase_ = phase::done;
+    a.what = action::done;
+    return a;
+}
+
+action session::on(const whole_md5_checked& e)
+{
+    if (phase_ != phase::verifying)
+        return {};
+    phase_ = phase::done;
+    if (!e.unchanged) {
+        // The file is no longer the one sent: the object is not verified (and cannot be, nor
+        // aborted: it is completed); the next cycle sends the file as it is then.
+        stop_ = stop_reason::local;
+        detail_ = e.detail;
+    } else {
+        const auto local = crypto::hex(e.md5);
+        const auto ev = s3::classify_etag(etag_, local, {}); // the server's encryption was checked already
+        if (ev == s3::etag_evidence::equal) {
+            stop_ = stop_reason::none;
+        } else {
+            stop_ = stop_reason::failed;
+            failure_ = make_error(errc::integrity_mismatch,
+                                  "completing the multipart upload of " + (s_.where.empty() ? s_.key : s_.where) +
+                                      ": " + s3::describe_etag_evidence(ev, etag_, local) + " of the whole file");
+        }
+    }
     action a;
     a.what = action::done;
     return a;
@@ -362,7 +401,7 @@ action session::abort(std::string id, std::string why, note said) const
 
 void session::halt(stop_reason why, std::string detail)
 {
-    if (stop_ != stop_reason::none || phase_ == phase::done)
+    if (stop_ != stop_reason::none || phase_ == phase::done || phase_ == phase::verifying)
         return;
     stop_ = why;
     detail_ = std::move(detail);
@@ -370,7 +409,7 @@ void session::halt(stop_reason why, std::string detail)
 
 void session::fail(const error& e)
 {
-    if (stop_ != stop_reason::none || phase_ == phase::done)
+    if (stop_ != stop_reason::none || phase_ == phase::done || phase_ == phase::verifying)
         return;
     stop_ = stop_reason::failed;
     failure_ = e;

@@ -48,13 +48,21 @@ struct part_failed {                                 // after the client's retri
 struct shutdown_requested {};                        // SIGTERM/SIGINT; may be told more than once
 struct parts_done {};                                // every part worker has stopped
 struct file_checked { bool unchanged = true; std::string detail; }; // the last fstat
-struct completed { std::string etag; };              // CompleteMultipartUpload answered (or its lost answer was
-                                                     // confirmed from the listing by s3::client)
+struct completed {                                   // CompleteMultipartUpload answered (or its lost answer was
+    std::string etag;                                // confirmed from the listing by s3::client)
+    bool whole_object_md5 = false;                   // etag is a plain MD5 (s3rver, some gateways): evidence only
+};                                                   // once equal to the whole file's MD5
 struct completion_failed { error failure; };
+struct whole_md5_checked {                           // the file read whole, once more, after a plain-MD5 completion
+    crypto::md5_digest md5{};                        // of the file's bytes as read now
+    bool unchanged = true;                           // read whole, and still the walk's file (fstat after)
+    std::string detail;                              // the file's change, when not unchanged
+};
 
 using event = std::variant<start, uploads_listed, uploads_not_listed, parts_listed, parts_not_listed, aborted,
                            created, create_failed, part_wanted, part_hashed, file_changed, part_sent, part_failed,
-                           shutdown_requested, parts_done, file_checked, completed, completion_failed>;
+                           shutdown_requested, parts_done, file_checked, completed, completion_failed,
+                           whole_md5_checked>;
 
 // ---- actions: what the driver is to do next ---------------------------------------------
 
@@ -87,6 +95,8 @@ struct action {
         worker_done,   // (a worker) nothing left for it: stop
         check_file,    // every part is read: fstat once more -> file_checked
         complete,      // CompleteMultipartUpload upload_id with parts() and expected_etag() -> completed / completion_failed
+        check_whole_md5, // the object is completed with a plain-MD5 ETag: read the whole file computing its MD5,
+                         // then fstat -> whole_md5_checked
         done,          // finished: outcome() says how
     };
     kind what = none;
@@ -122,6 +132,7 @@ struct session_settings {
     part_plan plan;
     bool parts_checkable = true; // false with SSE-KMS: part ETags are not MD5s, so nothing is resumed
     unsigned part_slots = 1;     // part slots' limit: a file runs at most this many part workers
+    std::string where;           // the object as messages name it ("s3://bucket/key"); "" = key
 };
 
 class session {
@@ -144,7 +155,7 @@ public:
     session_outcome outcome() const;
 
 private:
-    enum class phase { start, listing, creating, parts, checking, completing, replacing, finishing, done };
+    enum class phase { start, listing, creating, parts, checking, completing, verifying, replacing, finishing, done };
 
     action on(const start&);
     action on(const uploads_listed& e);
@@ -164,6 +175,7 @@ private:
     action on(const file_checked& e);
     action on(const completed& e);
     action on(const completion_failed& e);
+    action on(const whole_md5_checked& e);
 
     action next_candidate(note said = {});
     action begin_create(note said = {});

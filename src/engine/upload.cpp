@@ -5,6 +5,7 @@
 #include "engine/parallel.hpp"
 #include "protocol/multipart.hpp"
 
+#include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -73,7 +74,8 @@ public:
     multipart_driver(s3::client& s3, const upload_job& job, const multipart::part_plan& plan, stable_file& file,
                      const asio::any_io_executor& ex)
         : s3_(s3), job_(job), plan_(plan), file_(file),
-          fsm_({job.key, plan, s3.settings().sse != "aws:kms", static_cast<unsigned>(job.part_slots->limit())}),
+          fsm_({job.key, plan, s3.settings().sse != "aws:kms", static_cast<unsigned>(job.part_slots->limit()),
+                s3_path(s3, job.key)}),
           wake_(ex, asio::steady_timer::time_point::max())
     {
     }
@@ -182,7 +184,11 @@ private:
             auto res = co_await s3_.complete_multipart_upload(key, id, std::move(parts), expected);
             if (!res)
                 co_return multipart::completion_failed{res.error()};
-            co_return multipart::completed{std::move(res->etag)};
+            co_return multipart::completed{std::move(res->etag), res->whole_object_md5};
+        }
+        case action::check_whole_md5: {
+            auto checked = co_await whole_md5();
+            co_return checked;
         }
         case action::none:
         case action::hash_part:
@@ -300,16 +306,49 @@ private:
     std::optional<crypto::md5_digest> hash_range(const http::file_range& part, std::span<char> buf)
     {
         crypto::md5_hasher md5;
-        for (std::uint64_t done = 0; done < part.length;) {
-            const auto piece = buf.first(static_cast<std::size_t>(std::min<std::uint64_t>(part.length - done, buf.size())));
-            if (!file_.read_at(part.offset + done, piece))
-                return std::nullopt;
+        if (!hash_into(md5, part, buf) || !file_.unchanged())
+            return std::nullopt;
+        return md5.finish();
+    }
+
+    // Feeds the file's bytes in range to md5, read through buf; false when the read fails (the
+    // file then says why).
+    bool hash_into(crypto::md5_hasher& md5, const http::file_range& range, std::span<char> buf)
+    {
+        for (std::uint64_t done = 0; done < range.length;) {
+            const auto piece = buf.first(static_cast<std::size_t>(std::min<std::uint64_t>(range.length - done, buf.size())));
+            if (!file_.read_at(range.offset + done, piece))
+                return false;
             md5.update(std::string_view(piece.data(), piece.size()));
             done += piece.size();
         }
+        return true;
+    }
+
+    // After a completion answered with the whole object's MD5 (s3rver, some gateways): the file
+    // read once more, start to end, through a buffer from the memory budget like a part's, its
+    // MD5 computed and the file checked unchanged. Between parts' worth of bytes the coroutine
+    // yields, so a large file does not hold up the other transfers on the io_context.
+    asio::awaitable<multipart::event> whole_md5()
+    {
+        log::debug("multipart", "the server answered the completion of " + log::quote(job_.key) +
+                                    " with a plain MD5; reading the file once more to compare the whole file's MD5",
+                   {{"key", job_.key}, {"bytes", job_.file.size}});
+        const auto piece = static_cast<std::size_t>(std::min<std::uint64_t>(hash_piece, plan_.part_size));
+        co_await job_.budget->acquire(piece);
+        const budget_hold hold{job_.budget, piece};
+        const auto buffer = std::make_unique_for_overwrite<char[]>(piece);
+        const std::span<char> buf(buffer.get(), piece);
+        crypto::md5_hasher md5;
+        for (std::uint32_t n = 1; n <= plan_.count; ++n) {
+            const http::file_range range{file_.fd(), plan_.offset(n), plan_.length(n)};
+            if (!hash_into(md5, range, buf))
+                co_return multipart::whole_md5_checked{{}, false, file_.detail()};
+            co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
+        }
         if (!file_.unchanged())
-            return std::nullopt;
-        return md5.finish();
+            co_return multipart::whole_md5_checked{{}, false, file_.detail()};
+        co_return multipart::whole_md5_checked{md5.finish(), true, {}};
     }
 
     // The range hashed is the range sent: one file_range for both.

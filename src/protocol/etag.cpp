@@ -45,6 +45,8 @@ etag_evidence classify_etag(std::string_view server_etag, std::string_view expec
     if (etag_not_md5(sse))
         return etag_evidence::not_comparable;
     const bool multipart = expected.find('-') != std::string_view::npos;
+    if (multipart && is_md5_hex(server_etag))
+        return etag_evidence::whole_object_md5;
     const bool well_formed = multipart ? is_multipart_etag(server_etag) : is_md5_hex(server_etag);
     if (!well_formed)
         return etag_evidence::malformed;
@@ -69,6 +71,9 @@ std::string describe_etag_evidence(etag_evidence ev, std::string_view server_eta
     case etag_evidence::malformed:
         return (server_etag.empty() ? std::string("server returned no ETag") : "server ETag " + server + " is not " + form) +
                " and no SSE-KMS/SSE-C header explains it, so the stored bytes cannot be checked against the local " +
+               local;
+    case etag_evidence::whole_object_md5:
+        return "server ETag " + server + " is a plain MD5, comparable only with the whole file's MD5, not with the local " +
                local;
     case etag_evidence::not_comparable:
         return "server ETag " + server + " is not comparable (SSE-KMS/SSE-C); its Content-MD5 check is the evidence";

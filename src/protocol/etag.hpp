@@ -20,6 +20,10 @@ enum class etag_evidence {
     mismatch,       // comparable and different: it stored other bytes
     malformed,      // missing, or not of the MD5 form, and no encryption that explains it
     not_comparable, // SSE-KMS, DSSE-KMS or SSE-C: the ETag is no MD5; Content-MD5 is the evidence
+    // A multipart ETag was expected and the server gave a plain 32-hex one (s3rver, some
+    // gateways): the MD5 of the whole object. Evidence only once compared with the whole file's
+    // MD5, which the caller computes; never with the multipart ETag.
+    whole_object_md5,
 };
 
 // True when the ETags of objects written with these settings are not MD5-based: SSE-KMS or
@@ -29,7 +33,8 @@ bool etag_not_md5(const sse_headers& sse);
 // expected is the local ETag: 32 lower-case hex digits (MD5 of a single PUT's body or of a
 // part), or "<32 hex>-<N>" for a completed multipart upload of N parts. server_etag is the
 // server's, quotes already stripped. It must have expected's form, hex digits in either case; a
-// multipart ETag that is well formed but counts other parts is a mismatch.
+// multipart ETag that is well formed but counts other parts is a mismatch. Where a multipart
+// ETag is expected, a plain 32-hex one is whole_object_md5: neither equal nor a mismatch yet.
 etag_evidence classify_etag(std::string_view server_etag, std::string_view expected, const sse_headers& sse);
 
 // For messages: "server ETag "x" is not an MD5 (32 hex digits) ..." and the like, naming both values.

@@ -237,14 +237,21 @@ struct client::impl {
     // (errc::integrity_mismatch), so the key is recorded as suspect and uploaded again next
     // cycle (docs/markers.md). res is the answer whose headers say how the object is encrypted;
     // etag is its ETag or, for RGW's completion without one, the listed ETag (checked the same).
+    // whole_object_ok (completions only): a plain MD5 where the multipart ETag was expected is
+    // returned with put_result::whole_object_md5 set, for the caller to compare with the whole
+    // file's MD5; otherwise it fails like any ETag that proves nothing.
     result<put_result> checked_etag(const operation& op, const http::response& res, std::string etag,
-                                    const std::string& expected) const
+                                    const std::string& expected, bool whole_object_ok = false) const
     {
         const auto algorithm = res.header("x-amz-server-side-encryption");
         const auto customer = res.header("x-amz-server-side-encryption-customer-algorithm");
         const sse_headers sse{algorithm, customer, s.sse};
         const auto ev = classify_etag(etag, expected, sse);
-        if (ev == etag_evidence::mismatch || ev == etag_evidence::malformed) {
+        if (ev == etag_evidence::whole_object_md5 && whole_object_ok)
+            return put_result{std::move(etag), true};
+        // Fail closed: anything but equal or not comparable (a whole-object MD5 included, which
+        // proves nothing until compared with the whole file) is no evidence.
+        if (ev != etag_evidence::equal && ev != etag_evidence::not_comparable) {
             // Both values go into the message: error::to_string shows s3_message only with an S3
             // code, and this failure has none.
             auto e = make_error(errc::integrity_mismatch, op.what + ": " + describe_etag_evidence(ev, etag, expected));
@@ -443,7 +450,7 @@ asio::awaitable<result<put_result>> client::complete_multipart_upload(std::strin
         }
         *etag = std::move(*listed);
     }
-    co_return impl_->checked_etag(op, *res, std::move(*etag), expected_etag);
+    co_return impl_->checked_etag(op, *res, std::move(*etag), expected_etag, true);
 }
 
 asio::awaitable<result<void>> client::abort_multipart_upload(std::string key, std::string upload_id)

@@ -49,6 +49,10 @@ struct put_options {
 
 struct put_result {
     std::string etag; // without quotes
+    // complete_multipart_upload only: the server answered with a plain MD5 (the whole object's,
+    // as s3rver and some gateways do), not the multipart ETag. Not evidence yet: the caller
+    // must compare it with the whole file's MD5 before taking the object as verified.
+    bool whole_object_md5 = false;
 };
 
 class client {
@@ -95,6 +99,7 @@ public:
     // Completes the upload from parts (number and ETag each, ascending) and checks the object's
     // ETag against expected_etag, the one computed locally. An answer lost on the way is
     // recovered: when the retry finds the upload gone, the object is looked up by its ETag.
+    // A plain 32-hex ETag (no SSE-KMS/SSE-C) is returned with whole_object_md5 set, unchecked.
     boost::asio::awaitable<result<put_result>> complete_multipart_upload(std::string key, std::string upload_id,
                                                                          std::vector<part_info> parts,
                                                                          std::string expected_etag);

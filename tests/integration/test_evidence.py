@@ -194,9 +194,27 @@ class MultipartEvidenceTest(EvidenceBase):
                                  multipart_etag(self.data))
                 self.assertEqual(self.suspects(), set())
 
-    def test_completion_etag_without_part_count_is_no_evidence(self):
+    def test_completion_etag_of_the_whole_files_md5_is_verified_by_reading_the_file(self):
+        # s3rver and some gateways answer a completion with the MD5 of the whole object: it is
+        # compared with the whole file's MD5, read once more, and then it is evidence.
+        whole = hashlib.md5(self.data).hexdigest()
+        self.proxy.completion_etags = {BIG: f'"{whole}"'}
+        r = self.syncd("--once", "--log-level=debug")
+        self.assertExit(r, 0)
+        self.assertIn("with a plain MD5; reading the file once more", r.stderr)
+        self.assertEqual(set(self.markers(self.bucket)), set(local_dirs(self.tree)))
+        self.assertEqual(self.suspects(), set())
+        n = len(self.proxy.requests())
+        self.assertExit(self.syncd("--once"), 0)
+        self.assertEqual(self.part_puts(n), [], "verified: not uploaded again")
+
+    def test_completion_etag_of_other_bytes_md5_is_a_mismatch(self):
+        # A plain MD5 that is not the whole file's: the MD5 of the part MD5s (the multipart ETag
+        # without its part count) is such a value.
         md5_of_md5s = multipart_etag(self.data).split("-")[0]
-        self.check_refused_then_recovered(f'"{md5_of_md5s}"', (md5_of_md5s, "is not a multipart ETag"))
+        whole = hashlib.md5(self.data).hexdigest()
+        self.check_refused_then_recovered(f'"{md5_of_md5s}"',
+                                          (md5_of_md5s, whole, "differs from the local MD5", "of the whole file"))
 
     def test_completion_etag_of_another_part_count_is_a_mismatch(self):
         other = multipart_etag(self.data).split("-")[0] + "-4"

@@ -44,12 +44,35 @@ TEST_CASE("etag: a multipart completion must be <32 hex>-<N>, N the part count")
     CHECK(classify_etag(other + "-3", mp, none) == etag_evidence::mismatch);
     CHECK(classify_etag(mp.substr(0, 32) + "-4", mp, none) == etag_evidence::mismatch); // other part count
     CHECK(classify_etag("", mp, none) == etag_evidence::malformed);
-    CHECK(classify_etag(mp.substr(0, 32), mp, none) == etag_evidence::malformed);        // no "-N"
     CHECK(classify_etag(mp.substr(0, 33), mp, none) == etag_evidence::malformed);        // "-" without N
     CHECK(classify_etag(mp.substr(0, 32) + "-03", mp, none) == etag_evidence::malformed);
     CHECK(classify_etag(mp.substr(0, 32) + "-3x", mp, none) == etag_evidence::malformed);
     CHECK(classify_etag(mp.substr(0, 32) + "-100000", mp, none) == etag_evidence::malformed);
     CHECK(classify_etag(mp.substr(1) + "-3", mp, none) == etag_evidence::malformed);     // 31 hex
+}
+
+TEST_CASE("etag: a plain 32-hex ETag where a multipart one was expected is the whole object's MD5, not yet evidence")
+{
+    // s3rver and some gateways answer a completion with the MD5 of the whole object: neither
+    // equal nor a mismatch until the caller compares it with the whole file's MD5.
+    CHECK(classify_etag(mp.substr(0, 32), mp, none) == etag_evidence::whole_object_md5);
+    CHECK(classify_etag(md5, mp, none) == etag_evidence::whole_object_md5);
+    CHECK(classify_etag("0CC175B9C0F1B6A831C399E269772661", mp, none) == etag_evidence::whole_object_md5);
+    CHECK(classify_etag(md5, mp, answered("AES256")) == etag_evidence::whole_object_md5);
+    // Only the well-formed plain MD5: anything else is still no evidence.
+    CHECK(classify_etag(md5.substr(0, 31), mp, none) == etag_evidence::malformed);
+    CHECK(classify_etag(md5 + "0", mp, none) == etag_evidence::malformed);
+    CHECK(classify_etag(sha1, mp, none) == etag_evidence::malformed);
+    CHECK(classify_etag("0cc175b9c0f1b6a831c399e26977266z", mp, none) == etag_evidence::malformed);
+    // With SSE-KMS/SSE-C nothing is comparable, a plain MD5 form included.
+    CHECK(classify_etag(md5, mp, answered("aws:kms")) == etag_evidence::not_comparable);
+    CHECK(classify_etag(md5, mp, customer("AES256")) == etag_evidence::not_comparable);
+    // A single PUT or a part never gets this answer: its ETag is compared directly.
+    CHECK(classify_etag(md5, other, none) == etag_evidence::mismatch);
+    const auto said = describe_etag_evidence(etag_evidence::whole_object_md5, md5, mp);
+    CHECK(said.find(md5) != std::string::npos);
+    CHECK(said.find("multipart ETag " + mp) != std::string::npos);
+    CHECK(said.find("whole file") != std::string::npos);
 }
 
 TEST_CASE("etag: SSE-KMS, DSSE-KMS and SSE-C make the ETag not comparable, whatever it is")

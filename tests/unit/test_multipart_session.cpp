@@ -5,6 +5,7 @@
 
 #include <doctest/doctest.h>
 
+#include <cctype>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -29,7 +30,7 @@ const std::string key = "run1/big.bin";
 // A 20 MiB file in 8 MiB parts: 8, 8 and 4 MiB.
 session_settings settings(bool parts_checkable = true, unsigned part_slots = 8)
 {
-    return {key, *plan_parts(20 * MiB, 8 * MiB), parts_checkable, part_slots};
+    return {key, *plan_parts(20 * MiB, 8 * MiB), parts_checkable, part_slots, {}};
 }
 
 crypto::md5_digest md5_of(std::uint32_t part)
@@ -502,4 +503,99 @@ TEST_CASE("multipart session: listing and creating fail")
         CHECK(fsm.outcome().stop == stop_reason::failed);
         CHECK(fsm.outcome().failure.s3_code == "AccessDenied");
     }
+}
+
+TEST_CASE("multipart session: a completion answered with a plain MD5 is checked against the whole file's MD5")
+{
+    // s3rver and some gateways answer CompleteMultipartUpload with the MD5 of the whole object:
+    // evidence only once the file, read whole once more, has that MD5.
+    const auto whole = crypto::md5("the whole file");
+    const auto whole_hex = crypto::hex(whole);
+    const auto other_hex = crypto::hex(crypto::md5("other bytes"));
+    session_settings s = settings();
+    s.where = "s3://bucket/" + key;
+    auto fsm = created_upload(s);
+    send(fsm, 1, "U1");
+    send(fsm, 2, "U1");
+    send(fsm, 3, "U1");
+    complete(fsm, "U1");
+    const auto check = fsm.resume(completed{whole_hex, true});
+    REQUIRE(check == action::check_whole_md5);
+    CHECK(check.upload_id.empty()); // the object is completed: nothing is held, nothing to abort
+
+    SUBCASE("equal: done, the object's ETag is the outcome")
+    {
+        CHECK(fsm.resume(whole_md5_checked{whole, true, ""}) == action::done);
+        const auto out = fsm.outcome();
+        CHECK(out.stop == stop_reason::none);
+        CHECK(out.etag == whole_hex);
+        CHECK(out.parts == 3);
+    }
+    SUBCASE("different: the upload fails with integrity_mismatch naming both values; no abort")
+    {
+        CHECK(fsm.resume(whole_md5_checked{crypto::md5("other bytes"), true, ""}) == action::done);
+        const auto out = fsm.outcome();
+        CHECK(out.stop == stop_reason::failed);
+        CHECK(out.failure.code == make_error_code(errc::integrity_mismatch));
+        CHECK(out.failure.message.find(whole_hex) != std::string::npos);
+        CHECK(out.failure.message.find(other_hex) != std::string::npos);
+        CHECK(out.failure.message.find("s3://bucket/" + key) != std::string::npos);
+        CHECK(out.failure.message.find("differs from the local MD5 " + other_hex) != std::string::npos);
+        CHECK(out.etag.empty());
+    }
+    SUBCASE("the file changed meanwhile: the local change is the outcome, whatever the MD5")
+    {
+        CHECK(fsm.resume(whole_md5_checked{whole, false, "changed while it was read"}) == action::done);
+        const auto out = fsm.outcome();
+        CHECK(out.stop == stop_reason::local);
+        CHECK(out.detail == "changed while it was read");
+        CHECK(out.etag.empty());
+    }
+    SUBCASE("a shutdown during the check: the check's result still decides (the object exists)")
+    {
+        CHECK(fsm.resume(shutdown_requested{}) == action::none);
+        SUBCASE("equal")
+        {
+            CHECK(fsm.resume(whole_md5_checked{whole, true, ""}) == action::done);
+            CHECK(fsm.outcome().stop == stop_reason::none);
+            CHECK(fsm.outcome().etag == whole_hex);
+        }
+        SUBCASE("different")
+        {
+            CHECK(fsm.resume(whole_md5_checked{crypto::md5("other bytes"), true, ""}) == action::done);
+            CHECK(fsm.outcome().stop == stop_reason::failed);
+            CHECK(fsm.outcome().failure.code == make_error_code(errc::integrity_mismatch));
+        }
+    }
+    SUBCASE("a server ETag in upper case is the same MD5")
+    {
+        session upper(settings());
+        CHECK(upper.resume(start{}) == action::list_uploads);
+        CHECK(upper.resume(listed_uploads({})) == action::create);
+        CHECK(upper.resume(created{"U2"}) == action::send_parts);
+        send(upper, 1, "U2");
+        send(upper, 2, "U2");
+        send(upper, 3, "U2");
+        complete(upper, "U2");
+        std::string shouted = whole_hex;
+        for (auto& c : shouted)
+            c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        CHECK(upper.resume(completed{shouted, true}) == action::check_whole_md5);
+        CHECK(upper.resume(whole_md5_checked{whole, true, ""}) == action::done);
+        CHECK(upper.outcome().stop == stop_reason::none);
+    }
+}
+
+TEST_CASE("multipart session: a multipart ETag completion needs no whole-file read")
+{
+    auto fsm = created_upload();
+    send(fsm, 1, "U1");
+    send(fsm, 2, "U1");
+    send(fsm, 3, "U1");
+    complete(fsm, "U1");
+    CHECK(fsm.resume(completed{expected_etag(), false}) == action::done);
+    // A stray check result after done changes nothing.
+    CHECK(fsm.resume(whole_md5_checked{crypto::md5("x"), true, ""}) == action::none);
+    CHECK(fsm.outcome().stop == stop_reason::none);
+    CHECK(fsm.outcome().etag == expected_etag());
 }
