@@ -421,11 +421,14 @@ asio::awaitable<result<put_result>> client::complete_multipart_upload(std::strin
     op.error_in_ok = true;
     auto res = co_await impl_->execute(op);
     if (!res && res.error().code == make_error_code(errc::no_such_upload)) {
-        // A retry after an answer lost on the way finds the upload already completed: the object
-        // with the expected ETag is the proof.
+        // A retry after an answer lost on the way finds the upload already completed: the listed
+        // object is checked like the answer would have been. An object with another ETag (a
+        // plain MD5 goes to the whole-file check) is an integrity failure, not a missing upload:
+        // as no_such_upload it was not recorded suspect, and the next cycle took the object of
+        // the right size as present.
         auto listed = co_await impl_->listed_etag(key);
-        if (listed && *listed == expected_etag)
-            co_return put_result{std::move(*listed)};
+        if (listed && !listed->empty())
+            co_return impl_->checked_etag(op, http::response{}, std::move(*listed), expected_etag, true);
     }
     if (!res)
         co_return res.error();

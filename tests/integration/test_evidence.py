@@ -9,7 +9,7 @@ import shutil
 import tempfile
 import urllib.parse
 
-from harness import RGW, FaultProxy, TempDirTest, get_bytes, local_dirs, module_moto, write_tree
+from harness import RGW, FaultProxy, S3rver, TempDirTest, get_bytes, local_dirs, module_moto, write_tree
 
 FILES = {
     "run1/lane1/a.fastq": "ACGT" * 100,
@@ -219,6 +219,34 @@ class MultipartEvidenceTest(EvidenceBase):
     def test_completion_etag_of_another_part_count_is_a_mismatch(self):
         other = multipart_etag(self.data).split("-")[0] + "-4"
         self.check_refused_then_recovered(f'"{other}"', (other, "differs from the local multipart ETag"))
+
+
+class LostCompletionAnswerTest(EvidenceBase):
+    """A completion whose answer is lost is retried, finds NoSuchUpload, and the listed object is
+    then checked like the answer would have been."""
+
+    def test_listed_whole_object_md5_after_a_lost_answer_is_checked_against_the_file(self):
+        # s3rver lists a multipart object with the MD5 of the whole object. Before, anything but
+        # the expected multipart ETag in the listing failed as NoSuchUpload, which is not
+        # recorded suspect: the next cycle would take the object, of the right size, as present.
+        bucket = self.bucket_name()
+        srv = S3rver(self.tmp, buckets=[bucket])
+        self.addCleanup(srv.stop)
+        proxy = FaultProxy(srv)
+        self.addCleanup(proxy.stop)
+        data = os.urandom(11 << 20)
+        write_tree(self.tree, {BIG: data, "small/a.txt": "a"})
+        self.configure(proxy.endpoint, bucket, aws_access_key=srv.key, aws_secret_key=srv.secret,
+                       multipart_threshold="5MiB", part_size="5MiB")
+        proxy.lose_completion_answers = {BIG: 1}
+        r = self.syncd("--once")
+        self.assertExit(r, 0)
+        completes = [q for q in proxy.requests() if q.method == "POST" and "uploadId=" in q.path]
+        self.assertEqual([q.status for q in completes], [200, 404], completes)  # lost, then NoSuchUpload
+        s3 = srv.client()
+        self.assertEqual(get_bytes(s3, bucket, BIG), data)
+        self.assertEqual(s3.head_object(Bucket=bucket, Key=BIG)["ETag"].strip('"'), hashlib.md5(data).hexdigest())
+        self.assertIn("syncd.txt", [o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])])
 
 
 class RGWCompletionTest(TempDirTest):
