@@ -6,14 +6,16 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <limits>
 
 namespace syncd {
 
-std::string merkle_digest(const std::vector<file_entry>& files, const std::vector<named_digest>& subdirs)
+std::string merkle_digest(const std::vector<file_identity>& files, const std::vector<named_digest>& subdirs)
 {
     // Each name is preceded by its length in bytes, so no byte a name may hold (a space, a line
     // break) can end it early: format 1 wrote "f <name> <size>\n", and a file "x 1\nf y" of 2 bytes
-    // gave the same lines as the files "x" (1 byte) and "y" (2 bytes).
+    // gave the same lines as the files "x" (1 byte) and "y" (2 bytes). What follows the name (size,
+    // ETag; or a child's digest) holds no space or line break (digest_etag), so it reads one way.
     struct entry {
         std::string_view name;
         std::string line;
@@ -21,11 +23,24 @@ std::string merkle_digest(const std::vector<file_entry>& files, const std::vecto
     std::vector<entry> entries;
     entries.reserve(files.size() + subdirs.size());
     const auto line = [](char kind, std::string_view name, std::string_view value) {
-        return std::string(1, kind) + " " + std::to_string(name.size()) + ":" + std::string(name) + " " +
-               std::string(value) + "\n";
+        std::string out;
+        out.reserve(name.size() + value.size() + 16);
+        out += kind;
+        out += ' ';
+        out += std::to_string(name.size());
+        out += ':';
+        out += name;
+        out += ' ';
+        out += value;
+        out += '\n';
+        return out;
     };
-    for (const auto& f : files)
-        entries.push_back({f.name, line('f', f.name, std::to_string(f.size))});
+    for (const auto& f : files) {
+        auto value = std::to_string(f.size);
+        value += ' ';
+        value += f.etag;
+        entries.push_back({f.name, line('f', f.name, value)});
+    }
     for (const auto& d : subdirs)
         entries.push_back({d.name, line('d', d.name, d.digest)});
     std::sort(entries.begin(), entries.end(),
@@ -37,6 +52,23 @@ std::string merkle_digest(const std::vector<file_entry>& files, const std::vecto
     for (const auto& e : entries)
         h.update(e.line);
     return "sha256:" + crypto::hex(h.finish());
+}
+
+std::optional<std::string> digest_etag(std::string_view etag)
+{
+    if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"')
+        etag = etag.substr(1, etag.size() - 2);
+    if (etag.empty())
+        return std::nullopt;
+    std::string out(etag);
+    for (auto& c : out) {
+        const auto u = static_cast<unsigned char>(c);
+        if (u <= 0x20 || u >= 0x7f) // a space or line break would make the line ambiguous
+            return std::nullopt;
+        if (c >= 'A' && c <= 'Z')
+            c = static_cast<char>(c - 'A' + 'a'); // AWS lists lower case; hex compares in either
+    }
+    return out;
 }
 
 std::vector<dir_summary> summarize(const tree& t)
@@ -52,14 +84,10 @@ std::vector<dir_summary> summarize(const tree& t)
         s.total_files = s.files;
         s.total_bytes = s.bytes;
         s.subdirectories = d.subdirs.size();
-        std::vector<named_digest> children;
-        children.reserve(d.subdirs.size());
         for (int c : d.subdirs) {
             s.total_files += out[c].total_files;
             s.total_bytes += out[c].total_bytes;
-            children.push_back({t.dirs[c].name(), out[c].digest});
         }
-        s.digest = merkle_digest(d.files, children);
     }
     return out;
 }
@@ -76,7 +104,7 @@ std::string marker_json(const marker_fields& m)
     j["total_bytes"] = m.summary.total_bytes;
     j["subdirectories"] = m.summary.subdirectories;
     j["format"] = marker_format; // how the digest is computed: readers compare digests of one format only
-    j["digest"] = m.summary.digest;
+    j["digest"] = m.digest;
     j["tool"] = m.tool;
     return j.dump() + "\n";
 }
@@ -101,7 +129,25 @@ std::string marker_key(std::string_view prefix, std::string_view dir_rel, std::s
     return object_key(prefix, dir_rel, marker_name); // a marker is named like a file of D
 }
 
-marker_tracker::marker_tracker(const tree& t, std::vector<bool> empty_settled) : dirs_(t.dirs.size())
+namespace {
+
+constexpr auto no_etag = std::numeric_limits<std::uint32_t>::max();
+
+std::string_view last_component(std::string_view rel)
+{
+    const auto slash = rel.rfind('/');
+    return slash == std::string_view::npos ? rel : rel.substr(slash + 1);
+}
+
+void drop_etags(std::string& etags, std::vector<std::uint32_t>& at)
+{
+    std::string().swap(etags);
+    std::vector<std::uint32_t>().swap(at);
+}
+
+} // namespace
+
+marker_tracker::marker_tracker(const tree& t, std::vector<bool> empty_settled) : tree_(t), dirs_(t.dirs.size())
 {
     for (std::size_t i = 0; i < t.dirs.size(); ++i) {
         const auto& d = t.dirs[i];
@@ -114,6 +160,8 @@ marker_tracker::marker_tracker(const tree& t, std::vector<bool> empty_settled) :
         if (d.files.empty() && d.subdirs.empty() && i < empty_settled.size() && !empty_settled[i])
             s.ok = false;
     }
+    for (int d : initially_ready())
+        on_ready(d);
 }
 
 std::vector<int> marker_tracker::initially_ready() const
@@ -133,14 +181,41 @@ bool marker_tracker::ready(int dir) const
 
 bool marker_tracker::complete(int dir) const { return dirs_[dir].ok; }
 
-int marker_tracker::file_done(int dir, bool ok)
+const std::string& marker_tracker::digest(int dir) const { return dirs_[dir].digest; }
+
+int marker_tracker::file_done(int dir, int file, bool ok, std::optional<std::string_view> etag)
 {
     auto& s = dirs_[dir];
     if (s.files_left == 0)
         return -1; // reported twice: a driver bug, but never let it unlock a marker
     --s.files_left;
+    const auto& files = tree_.dirs[dir].files;
+    // An ETag that could not stand in a digest line, or a file index out of range: driver bugs,
+    // and never a reason to state a digest.
+    if (ok && etag && (etag->empty() || etag->find('\n') != std::string_view::npos))
+        ok = false;
+    if (file < 0 || static_cast<std::size_t>(file) >= files.size())
+        ok = false;
     s.ok = s.ok && ok;
-    return ready(dir) ? dir : -1;
+    if (ok && !etag)
+        s.known = false; // --dry-run: the upload that would give this ETag has not happened
+    // Offsets are 32 bits: a directory would need some 100 million files to run past them; it then
+    // gets no digest (and no marker) rather than a wrong one.
+    if (s.ok && s.known && etag && s.etags.size() + etag->size() + 1 >= no_etag)
+        s.known = false;
+    if (s.ok && s.known && etag) {
+        if (s.etag_at.empty())
+            s.etag_at.assign(files.size(), no_etag);
+        s.etag_at[file] = static_cast<std::uint32_t>(s.etags.size());
+        s.etags += *etag;
+        s.etags += '\n';
+    } else {
+        drop_etags(s.etags, s.etag_at); // no digest will be computed: keep nothing
+    }
+    if (!ready(dir))
+        return -1;
+    on_ready(dir);
+    return dir;
 }
 
 int marker_tracker::dir_done(int dir, bool complete)
@@ -151,10 +226,57 @@ int marker_tracker::dir_done(int dir, bool complete)
     s.done = true;
     if (s.parent < 0)
         return -1;
+    const bool known = s.known;
     auto& p = dirs_[s.parent];
     --p.subdirs_left;
     p.ok = p.ok && complete;
-    return ready(s.parent) ? s.parent : -1;
+    p.known = p.known && known;
+    if (!p.ok || !p.known)
+        drop_etags(p.etags, p.etag_at);
+    if (!ready(s.parent))
+        return -1;
+    on_ready(s.parent);
+    return s.parent;
+}
+
+void marker_tracker::on_ready(int dir)
+{
+    auto& s = dirs_[dir];
+    const auto& d = tree_.dirs[dir];
+    if (s.ok && s.known) {
+        // Every file was reported ok with an ETag and every child is complete, so each child has
+        // its digest; the checks below only keep a driver bug from stating a digest it lacks.
+        bool all = true;
+        std::vector<file_identity> files;
+        files.reserve(d.files.size());
+        const std::string_view etags = s.etags;
+        for (std::size_t i = 0; i < d.files.size() && all; ++i) {
+            const auto at = i < s.etag_at.size() ? s.etag_at[i] : no_etag;
+            if (at == no_etag) {
+                all = false;
+                break;
+            }
+            const auto end = etags.find('\n', at);
+            files.push_back({d.files[i].name, d.files[i].size, etags.substr(at, end - at)});
+        }
+        std::vector<named_digest> children;
+        children.reserve(d.subdirs.size());
+        for (int c : d.subdirs) {
+            if (dirs_[c].digest.empty()) {
+                all = false;
+                break;
+            }
+            children.push_back({last_component(tree_.dirs[c].rel), dirs_[c].digest});
+        }
+        if (all)
+            s.digest = merkle_digest(files, children);
+        else
+            s.known = false;
+    }
+    // Consumed: the ETags and the children's digests are not needed again.
+    drop_etags(s.etags, s.etag_at);
+    for (int c : d.subdirs)
+        std::string().swap(dirs_[c].digest);
 }
 
 } // namespace syncd

@@ -246,7 +246,7 @@ private:
                 continue;
             }
             const bool ok = classify(p);
-            if (int ready = tracker_->file_done(p.dir, ok); ready >= 0)
+            if (int ready = file_resolved(p, ok, ok ? listed_etag(p.key) : std::string_view()); ready >= 0)
                 queue_.push_back({ready, nullptr});
         }
         // Marker decisions first (they are cheap), then the uploads in walk order, so that a run
@@ -299,6 +299,35 @@ private:
         return false;
     }
 
+    // The ETag the listing shows for a file found present (diff() looked the key up once already;
+    // a second hash lookup per verified file is cheaper than widening file_plan for every file).
+    std::string_view listed_etag(const std::string& key) const
+    {
+        auto it = remote_.find(key);
+        return it == remote_.end() ? std::string_view() : std::string_view(it->second.etag);
+    }
+
+    // Reports a resolved file to the tracker with the ETag S3 confirmed for it, which the marker's
+    // digest covers (docs/markers.md). A verified file whose ETag cannot stand in the digest
+    // (none, or not printable ASCII) keeps its directory unmarked: its content cannot be stated.
+    int file_resolved(const file_plan& p, bool ok, std::string_view etag)
+    {
+        if (!ok)
+            return tracker_->file_done(p.dir, p.file, false, std::nullopt);
+        auto normal = digest_etag(etag);
+        if (!normal) {
+            ++report_.failed;
+            note(p.dir, log::quote(p.key) + " has no ETag the marker's digest can hold");
+            log::error("error",
+                       log::quote(p.key) + ": S3 gives the object the ETag " + log::quote(std::string(etag)) +
+                           ", which cannot stand in the marker's digest (empty, a space or a byte that is "
+                           "not printable ASCII); its directory stays unmarked",
+                       {{"key", p.key}, {"etag", std::string(etag)}});
+            return tracker_->file_done(p.dir, p.file, false, std::nullopt);
+        }
+        return tracker_->file_done(p.dir, p.file, true, *normal);
+    }
+
     const file_entry& file(const file_plan& p) const { return tree_.dirs[p.dir].files[p.file]; }
 
     bool stopping() const { return opt_.stopping && *opt_.stopping; }
@@ -325,16 +354,17 @@ private:
             int ready = item.dir;
             if (item.upload) {
                 const auto& p = *item.upload;
-                bool ok = false;
                 if (opt_.dry_run) {
                     std::printf("would upload %s (%s)\n", log::quote(p.key).c_str(),
                                 log::human_bytes(file(p).size).c_str());
                     ++report_.pending;
-                    ok = true; // predict the markers that would follow
+                    // Predict the markers that would follow; the ETag the upload would get is not
+                    // known, so neither are the digests of this directory and its ancestors.
+                    ready = tracker_->file_done(p.dir, p.file, true, std::nullopt);
                 } else {
-                    ok = co_await upload_one(p); // takes what it holds in memory from budget_
+                    auto etag = co_await upload_one(p); // takes what it holds in memory from budget_
+                    ready = file_resolved(p, etag.has_value(), etag ? std::string_view(*etag) : std::string_view());
                 }
-                ready = tracker_->file_done(p.dir, ok);
                 if (opt_.progress) {
                     ++opt_.progress->files_done;
                     opt_.progress->bytes_done += file(p).size;
@@ -363,7 +393,9 @@ private:
 
     // ---- uploads --------------------------------------------------------------------------
 
-    asio::awaitable<bool> upload_one(const file_plan& p)
+    // The stored object's ETag once the upload is verified (evidence as in docs/markers.md), else
+    // nullopt.
+    asio::awaitable<std::optional<std::string>> upload_one(const file_plan& p)
     {
         const auto& f = file(p);
         const auto path = local_dir_of(p.dir) / f.name;
@@ -380,24 +412,24 @@ private:
             note(p.dir, log::quote(p.key) + " " + out.detail);
             log::info("pending", log::quote(p.key) + ": " + out.detail + "; will retry next cycle",
                       {{"key", p.key}});
-            co_return false;
+            co_return std::nullopt;
         case read_outcome::unreadable:
             ++report_.failed;
             note(p.dir, "cannot read " + log::quote(f.name));
             log::error("error", "cannot read " + log::quote(path.string()) + ": " + out.detail +
                                     " — fix its permissions or exclude it",
                        {{"key", p.key}, {"path", path.string()}});
-            co_return false;
+            co_return std::nullopt;
         }
         if (out.failure) {
             upload_failed(p.dir, p.key, *out.failure);
-            co_return false;
+            co_return std::nullopt;
         }
         ++report_.uploaded;
         report_.bytes_uploaded += f.size;
         fresh_cache_.suspect.erase(p.key);
         if (!log::enabled(log_level::info)) // nothing to build when info lines are not written
-            co_return true;
+            co_return std::move(out.etag);
         const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                             std::chrono::steady_clock::now() - started).count();
         const auto parts = out.parts == 0 ? std::string()
@@ -410,7 +442,7 @@ private:
                   {{"key", p.key}, {"bytes", f.size}, {"ms", static_cast<std::int64_t>(ms)},
                    {"etag", out.etag}, {"overwrite", p.action == file_action::overwrite},
                    {"parts", std::uint64_t{out.parts}}, {"parts_resumed", std::uint64_t{out.parts_resumed}}});
-        co_return true;
+        co_return std::move(out.etag);
     }
 
     void upload_failed(int dir, const std::string& key, const error& e)
@@ -445,17 +477,38 @@ private:
         const auto& d = tree_.dirs[dir];
         const auto& sum = summaries_[dir];
         const auto key = marker_key(cfg_.prefix, d.rel, cfg_.sync_marker_file);
-        const bool s3_current = !want_s3_ || co_await s3_marker_current(key, sum.digest);
-        const bool local_current = !want_local_ || local_marker_current(dir, sum.digest);
+        // Computed by the tracker when dir became ready, from the ETags S3 confirmed; copied, since
+        // the tracker frees it once the parent's digest is computed.
+        const std::string digest = tracker_->digest(dir);
+        if (digest.empty()) {
+            if (opt_.dry_run) {
+                // A file beneath would be uploaded first, and the digest covers the ETag that
+                // upload would get: it cannot be known, and no marker can be current.
+                std::printf("would write marker %s (%llu files, %s in the subtree; digest known after the "
+                            "uploads)\n",
+                            log::quote(key).c_str(), static_cast<unsigned long long>(sum.total_files),
+                            log::human_bytes(sum.total_bytes).c_str());
+                co_return true;
+            }
+            // Not reached outside --dry-run (a complete directory has its digest); never mark
+            // without one.
+            ++report_.failed;
+            note(dir, "no digest could be computed");
+            log::error("error", "no digest for " + log::quote(d.rel) + "; not marked", {{"directory", d.rel}});
+            co_return false;
+        }
+        const bool s3_current = !want_s3_ || co_await s3_marker_current(key, digest);
+        const bool local_current = !want_local_ || local_marker_current(dir, digest);
         if (s3_current && local_current)
             co_return true;
 
         if (opt_.dry_run) {
-            std::printf("would write marker %s (%llu files, %s in the subtree)\n", log::quote(key).c_str(),
-                        static_cast<unsigned long long>(sum.total_files), log::human_bytes(sum.total_bytes).c_str());
+            std::printf("would write marker %s (%llu files, %s in the subtree) %s\n", log::quote(key).c_str(),
+                        static_cast<unsigned long long>(sum.total_files), log::human_bytes(sum.total_bytes).c_str(),
+                        digest.c_str());
             co_return true;
         }
-        const auto json = marker_json({utc_now(), d.rel, sum, std::string("syncd ") + SYNCD_VERSION});
+        const auto json = marker_json({utc_now(), d.rel, sum, digest, std::string("syncd ") + SYNCD_VERSION});
         if (!s3_current) {
             const s3::put_options put{crypto::md5(json), now_ns()};
             auto res = co_await s3_.put_object(key, json, put);
@@ -463,7 +516,7 @@ private:
                 upload_failed(dir, key, res.error());
                 co_return false;
             }
-            fresh_cache_.markers[key] = {res->etag, sum.digest};
+            fresh_cache_.markers[key] = {res->etag, digest};
         }
         if (!local_current) {
             if (auto written = write_file_atomic(local_dir_of(dir), cfg_.sync_marker_file, json); !written) {
@@ -477,9 +530,9 @@ private:
         log::info("marker",
                   "marked " + (d.rel.empty() ? std::string("the root directory") : log::quote(d.rel)) + " (" +
                       std::to_string(sum.total_files) + " files, " + log::human_bytes(sum.total_bytes) +
-                      " in the subtree) " + sum.digest,
+                      " in the subtree) " + digest,
                   {{"directory", d.rel}, {"key", key}, {"files", sum.files}, {"bytes", sum.bytes},
-                   {"total_files", sum.total_files}, {"total_bytes", sum.total_bytes}, {"digest", sum.digest}});
+                   {"total_files", sum.total_files}, {"total_bytes", sum.total_bytes}, {"digest", digest}});
         co_return true;
     }
 
