@@ -506,11 +506,19 @@ def run_syncd(args, state_dir, timeout=300, env_extra=None):
 # Independent views of the local tree, computed the way docs/markers.md defines them
 
 
-def merkle(root, rel="", marker="syncd.txt", skip=lambda rel: False):
+def listed_etag(o):
+    """An object's ETag as the digest holds it (docs/markers.md): without quotes, lower-case."""
+    return o["ETag"].strip('"').lower()
+
+
+def merkle(root, rel="", *, objects, prefix="", marker="syncd.txt", skip=lambda rel: False):
     """(digest, files, bytes, total_files, total_bytes, subdirs) of directory rel, over regular
-    files (no symlinks), ignoring the marker name and anything skip(rel) says. The digest is
-    format 2 (docs/markers.md): SHA-256 over b"syncd digest 2\n", then per entry sorted by name
-    bytes b"f <len>:<name> <size>\n" or b"d <len>:<name> <child digest>\n", len in bytes."""
+    files (no symlinks), ignoring the marker name and anything skip(rel) says. Names and sizes come
+    from the local tree, each file's ETag from objects, a boto3 listing of the bucket
+    ({key: object}, see all_objects): never from syncd. The digest is format 2 (docs/markers.md):
+    SHA-256 over b"syncd digest 2\n", then per entry sorted by name bytes
+    b"f <len>:<name> <size> <etag>\n" or b"d <len>:<name> <child digest>\n", len in bytes. A file
+    missing from the listing, or listed with another size, raises: the tree is not in S3."""
     d = os.path.join(root, rel)
     lines, files, nbytes, tfiles, tbytes, subdirs = [], 0, 0, 0, 0, 0
     for name in sorted(os.listdir(d), key=lambda n: os.fsencode(n)):
@@ -522,14 +530,20 @@ def merkle(root, rel="", marker="syncd.txt", skip=lambda rel: False):
             continue
         bname = os.fsencode(name)
         if os.path.isdir(p):
-            cd, _, _, cf, cb, _ = merkle(root, r, marker, skip)
+            cd, _, _, cf, cb, _ = merkle(root, r, objects=objects, prefix=prefix, marker=marker, skip=skip)
             lines.append((bname, b"d %d:%s %s\n" % (len(bname), bname, cd.encode())))
             tfiles += cf
             tbytes += cb
             subdirs += 1
         elif os.path.isfile(p):
             size = os.path.getsize(p)
-            lines.append((bname, b"f %d:%s %d\n" % (len(bname), bname, size)))
+            key = prefix + r
+            if key not in objects:
+                raise LookupError(f"{key!r} is not in the listing")
+            if objects[key]["Size"] != size:
+                raise LookupError(f"{key!r} is listed with {objects[key]['Size']} bytes, local {size}")
+            etag = listed_etag(objects[key]).encode()
+            lines.append((bname, b"f %d:%s %d %s\n" % (len(bname), bname, size, etag)))
             files += 1
             nbytes += size
     lines.sort(key=lambda x: x[0])
@@ -537,6 +551,34 @@ def merkle(root, rel="", marker="syncd.txt", skip=lambda rel: False):
     for _, line in lines:
         h.update(line)
     return "sha256:" + h.hexdigest(), files, nbytes, tfiles + files, tbytes + nbytes, subdirs
+
+
+def merkle_from_listing(client, bucket, prefix, rel, marker="syncd.txt"):
+    """Directory rel's digest from S3 alone, the way docs/markers.md says anyone can check it: one
+    ListObjectsV2 of its prefix with delimiter "/" gives its files' names, sizes and ETags and its
+    subdirectories, whose digests are read from their markers. Assumes S3 holds exactly the
+    directory's sync set (nothing deleted locally or excluded since it was uploaded)."""
+    dir_prefix = f"{prefix}{rel}/" if rel else prefix
+    lines = []
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=dir_prefix,
+                                                                 Delimiter="/"):
+        for o in page.get("Contents", []):
+            name = o["Key"][len(dir_prefix):]
+            if name == marker:
+                continue
+            bname = name.encode()
+            lines.append((bname, b"f %d:%s %d %s\n" % (len(bname), bname, o["Size"],
+                                                         listed_etag(o).encode())))
+        for cp in page.get("CommonPrefixes", []):
+            name = cp["Prefix"][len(dir_prefix):-1]
+            child = json.loads(get_bytes(client, bucket, cp["Prefix"] + marker))["digest"]
+            bname = name.encode()
+            lines.append((bname, b"d %d:%s %s\n" % (len(bname), bname, child.encode())))
+    lines.sort(key=lambda x: x[0])
+    h = hashlib.sha256(b"syncd digest 2\n")
+    for _, line in lines:
+        h.update(line)
+    return "sha256:" + h.hexdigest()
 
 
 def local_dirs(root):
