@@ -26,7 +26,7 @@ struct cycle_report {
     bool root_marked = false;
     std::optional<error> fatal;       // endpoint, bucket or credentials: the cycle stopped
     std::chrono::steady_clock::duration elapsed{};
-    std::chrono::steady_clock::duration walk_time{}; // of elapsed: reading the local tree, its digests
+    std::chrono::steady_clock::duration walk_time{}; // of elapsed: reading the local tree and summing its directories
     std::chrono::steady_clock::duration list_time{}; // of elapsed: listing the bucket
 
     std::vector<std::string> unmarked_dirs; // relative paths, "" for the root
