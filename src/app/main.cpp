@@ -127,8 +127,7 @@ struct service {
     asio::steady_timer wake;     // the wait between cycles
     asio::steady_timer grace;    // in-flight requests get this long after a signal
     asio::steady_timer ticker;   // progress lines
-    bool stopping = false;
-    stop_signal stop_wakeups;    // stopped with `stopping`: wakes what waits for a shutdown
+    stop_signal stop;            // SIGTERM/SIGINT: start nothing new; wakes what waits for it
     bool reload_requested = false;
     bool done = false;
     bool in_cycle = false;
@@ -217,8 +216,7 @@ asio::awaitable<int> schedule(service& svc)
         svc.progress = {};
         svc.in_cycle = true;
         svc.cycle_started = std::chrono::steady_clock::now();
-        cycle_options opts{svc.opt.dry_run, svc.state_dir, &svc.stopping, &svc.progress}; // named: GCC 12
-        opts.stop_wakeups = &svc.stop_wakeups;
+        cycle_options opts{svc.opt.dry_run, svc.state_dir, &svc.stop, &svc.progress}; // named: GCC 12
         if (files_per_list_range)
             opts.files_per_list_range = *files_per_list_range;
         const auto report = co_await run_cycle(*svc.s3, svc.cfg, std::move(opts));
@@ -227,8 +225,8 @@ asio::awaitable<int> schedule(service& svc)
         svc.stats.cycle_finished(report, metrics::clock::now());
         status = report.exit_status();
         const bool repeat = !svc.opt.once && svc.cfg.sync_interval.count() > 0;
-        if (!repeat || svc.stopping)
-            co_return svc.stopping ? 0 : status;
+        if (!repeat || svc.stop.stopped())
+            co_return svc.stop.stopped() ? 0 : status;
         const auto interval = std::chrono::duration_cast<std::chrono::steady_clock::duration>(svc.cfg.sync_interval);
         next += interval;
         const auto now = std::chrono::steady_clock::now();
@@ -248,7 +246,7 @@ asio::awaitable<int> schedule(service& svc)
             svc.wake.expires_at(next);
             boost::system::error_code ec;
             co_await svc.wake.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-            if (svc.stopping)
+            if (svc.stop.stopped())
                 co_return 0;
         }
         if (svc.reload_requested)
@@ -358,13 +356,12 @@ int main(int argc, char** argv)
             return;
         }
         const char* name = sig == SIGTERM ? "SIGTERM" : "SIGINT";
-        if (svc.stopping) {
+        if (svc.stop.stopped()) {
             log::warn("shutdown", std::string("second ") + name + "; cancelling requests in flight now");
             svc.s3->shutdown();
             return;
         }
-        svc.stopping = true;
-        svc.stop_wakeups.stop();
+        svc.stop.stop();
         log::info("shutdown", std::string("received ") + name + "; starting nothing new, letting requests in flight finish (up to " +
                                   std::to_string(shutdown_grace.count()) + " s)");
         svc.wake.cancel();

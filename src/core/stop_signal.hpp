@@ -1,8 +1,8 @@
-// Wakes the coroutines that wait for a shutdown, instead of their polling the `stopping` flag:
-// each waits on a steady_timer set to never expire (the condition-variable idiom of
-// byte_budget), registered here while it waits, and stop() cancels them all. The flag stays the
-// one answer to "is a shutdown asked for": read it before waiting (a timer registered after
-// stop() is not woken) and after waking (a timer may be cancelled for another reason).
+// A shutdown (SIGTERM/SIGINT): stopped() is the one answer to "is a shutdown asked for", and the
+// coroutines that wait for one are woken instead of polling it: each waits on a steady_timer set
+// to never expire (the condition-variable idiom of byte_budget), registered here while it waits,
+// and stop() cancels them all. Read stopped() before waiting (a timer registered after stop() is
+// not woken) and after waking (a timer may be cancelled for another reason).
 // Lives on the io_context thread: no locks.
 #pragma once
 
@@ -16,9 +16,11 @@ class stop_signal {
 public:
     void stop()
     {
+        stopped_ = true;
         for (auto* t : timers_)
             t->cancel();
     }
+    bool stopped() const { return stopped_; }
 
     // Keeps timer registered for as long as it lives (none when signal is null).
     class registration {
@@ -42,6 +44,7 @@ public:
     };
 
 private:
+    bool stopped_ = false;
     std::vector<boost::asio::steady_timer*> timers_;
 };
 

@@ -330,7 +330,7 @@ private:
 
     const file_entry& file(const file_plan& p) const { return tree_.dirs[p.dir].files[p.file]; }
 
-    bool stopping() const { return opt_.stopping && *opt_.stopping; }
+    bool stopping() const { return opt_.stop && opt_.stop->stopped(); }
 
     std::filesystem::path local_dir_of(int dir) const
     {
@@ -401,7 +401,7 @@ private:
         const auto path = local_dir_of(p.dir) / f.name;
         const auto started = std::chrono::steady_clock::now();
         upload_job job{path, f, p.key, cfg_.follow_symlinks, cfg_.multipart_threshold, cfg_.part_size,
-                       &budget_, &part_slots_, uploads_started_++, opt_.stopping, opt_.stop_wakeups};
+                       &budget_, &part_slots_, uploads_started_++, opt_.stop};
         auto out = co_await upload_file(s3_, std::move(job));
         switch (out.local) {
         case read_outcome::ok:

@@ -18,12 +18,11 @@ namespace syncd {
 struct cycle_options {
     bool dry_run = false;
     std::filesystem::path state_dir; // where the marker cache lives
-    const bool* stopping = nullptr;  // set on SIGTERM/SIGINT: start nothing new
+    stop_signal* stop = nullptr;     // SIGTERM/SIGINT: start nothing new; wakes the multipart uploads' watches
     cycle_progress* progress = nullptr; // updated as the cycle goes, for progress lines
     // Local files per listing range (list_ranges.hpp); tests lower it through the environment
     // (SYNCD_FILES_PER_LIST_RANGE) to cut a small tree's listing.
     std::size_t files_per_list_range = files_per_range;
-    stop_signal* stop_wakeups = nullptr; // stopped with *stopping: wakes the multipart uploads' watches
 };
 
 boost::asio::awaitable<cycle_report> run_cycle(s3::client& s3, const config& cfg, cycle_options opt);

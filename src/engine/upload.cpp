@@ -100,7 +100,7 @@ public:
 private:
     using action = multipart::action;
 
-    bool stop_requested() const { return job_.stopping && *job_.stopping; }
+    bool stop_requested() const { return job_.stop && job_.stop->stopped(); }
 
     // A shutdown is an input like any answer: it is told to the state machine before the next
     // event or question, so no part is claimed once the flag is set. The abort it asks for at
@@ -240,7 +240,7 @@ private:
     asio::awaitable<void> send_parts(unsigned workers)
     {
         workers_ = workers;
-        const stop_signal::registration on_stop(job_.stop_wakeups, wake_);
+        const stop_signal::registration on_stop(job_.stop, wake_);
         bool watch = true;
         co_await run_parallel(workers_ + 1, [this, &watch] {
             return std::exchange(watch, false) ? watch_shutdown() : part_worker();

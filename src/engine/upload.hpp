@@ -31,8 +31,7 @@ struct upload_job {
     byte_budget* part_slots = nullptr;     // parts in flight, one unit each, shared by every file; a
                                            // file runs min(its limit, the file's parts) part workers
     std::uint64_t turn = 0;                // files with a lower turn get part slots first
-    const bool* stopping = nullptr;        // shutdown: start no more parts, abort
-    stop_signal* stop_wakeups = nullptr;   // stopped when *stopping is set: the abort goes out at once
+    stop_signal* stop = nullptr;           // shutdown: start no more parts, abort at once
 };
 
 struct upload_outcome {
