@@ -113,11 +113,10 @@ struct metrics_server::impl : std::enable_shared_from_this<impl> {
 
 namespace {
 
-// "127.0.0.1:9108", "[::1]:9108"
+// "127.0.0.1:9108", "[::1]:9108": written as the setting is.
 std::string show(const tcp::endpoint& ep)
 {
-    const auto a = ep.address().to_string();
-    return (ep.address().is_v6() ? "[" + a + "]" : a) + ":" + std::to_string(ep.port());
+    return listen_address{ep.address().to_string(), ep.port(), {}}.to_string();
 }
 
 // The address (or its family) does not exist on this machine: skip it rather than refuse to

@@ -1,6 +1,7 @@
 #include "engine/markers.hpp"
 
 #include "core/crypto.hpp"
+#include "core/text.hpp"
 #include "engine/diff.hpp"
 
 #include <nlohmann/json.hpp>
@@ -65,8 +66,7 @@ std::optional<std::string> digest_etag(std::string_view etag)
         const auto u = static_cast<unsigned char>(c);
         if (u <= 0x20 || u >= 0x7f) // a space or line break would make the line ambiguous
             return std::nullopt;
-        if (c >= 'A' && c <= 'Z')
-            c = static_cast<char>(c - 'A' + 'a'); // AWS lists lower case; hex compares in either
+        c = ascii_lower(c); // AWS lists lower case; hex compares in either
     }
     return out;
 }
@@ -132,12 +132,6 @@ std::string marker_key(std::string_view prefix, std::string_view dir_rel, std::s
 namespace {
 
 constexpr auto no_etag = std::numeric_limits<std::uint32_t>::max();
-
-std::string_view last_component(std::string_view rel)
-{
-    const auto slash = rel.rfind('/');
-    return slash == std::string_view::npos ? rel : rel.substr(slash + 1);
-}
 
 void drop_etags(std::string& etags, std::vector<std::uint32_t>& at)
 {
@@ -266,7 +260,7 @@ void marker_tracker::on_ready(int dir)
                 all = false;
                 break;
             }
-            children.push_back({last_component(tree_.dirs[c].rel), dirs_[c].digest});
+            children.push_back({tree_.dirs[c].name(), dirs_[c].digest});
         }
         if (all)
             s.digest = merkle_digest(files, children);

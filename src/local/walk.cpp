@@ -166,10 +166,11 @@ std::string marker_temp_prefix(const std::string& marker_name)
     return "." + marker_name + ".tmp-";
 }
 
-std::string dir_node::name() const
+std::string_view dir_node::name() const
 {
-    auto slash = rel.rfind('/');
-    return slash == std::string::npos ? rel : rel.substr(slash + 1);
+    const std::string_view r = rel;
+    const auto slash = r.rfind('/');
+    return slash == std::string_view::npos ? r : r.substr(slash + 1);
 }
 
 std::string problem_path(const dir_node& dir, const entry_problem& p)

@@ -44,7 +44,7 @@ struct dir_node {
     std::vector<int> subdirs;        // indices into tree::dirs, sorted by name
     std::vector<entry_problem> problems;
     std::int64_t mtime_ns = 0;       // of the directory itself
-    std::string name() const;        // last component of rel
+    std::string_view name() const;   // last component of rel (a view into it)
 };
 
 struct tree {

@@ -1,6 +1,7 @@
 #include "protocol/etag.hpp"
 
 #include "core/log.hpp"
+#include "core/text.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -24,13 +25,6 @@ bool is_multipart_etag(std::string_view s)
     return std::all_of(n.begin(), n.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
-bool equal_ignoring_case(std::string_view a, std::string_view b)
-{
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-           });
-}
-
 bool is_kms(std::string_view algorithm) { return algorithm == "aws:kms" || algorithm == "aws:kms:dsse"; }
 
 } // namespace
@@ -50,7 +44,7 @@ etag_evidence classify_etag(std::string_view server_etag, std::string_view expec
     const bool well_formed = multipart ? is_multipart_etag(server_etag) : is_md5_hex(server_etag);
     if (!well_formed)
         return etag_evidence::malformed;
-    return equal_ignoring_case(server_etag, expected) ? etag_evidence::equal : etag_evidence::mismatch;
+    return iequals_ascii(server_etag, expected) ? etag_evidence::equal : etag_evidence::mismatch;
 }
 
 std::string describe_etag_evidence(etag_evidence ev, std::string_view server_etag, std::string_view expected)
